@@ -1,0 +1,1 @@
+"""Default notice templates, shipped with the package: one folder per language."""
