@@ -1,0 +1,131 @@
+"""A calendar kept in local .ics files: a vdir folder (vdirsyncer, khal) or one exported file.
+
+Files have no change tokens, so every poll is a complete listing of the sessions that start
+within a window around now, and the worker diffs it against its snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+
+from connectors.ical import FileReading, IcsError, SessionReader, parse_calendar
+from worker.errors import CalendarFileError
+from worker.model import CalendarChanges
+
+
+class LocalCalendar:
+    """Sessions read from .ics files on disk; implements `CalendarSource`.
+
+    `path` is a folder holding one .ics file per event (as vdirsyncer and khal keep them)
+    or a single .ics file. `practitioner_email` tells the practitioner's own events from
+    those a client organised. `time_zone` (IANA name) places all-day events and floating
+    times. `clock` gives the current time; sessions starting within
+    [now - `past`, now + `ahead`) are listed.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        practitioner_email: str,
+        time_zone: str,
+        clock: Callable[[], datetime],
+        past: timedelta = timedelta(days=7),
+        ahead: timedelta = timedelta(days=60),
+    ) -> None:
+        self._path = path
+        self._practitioner_email = practitioner_email
+        self._zone = ZoneInfo(time_zone)
+        self._clock = clock
+        self._past = past
+        self._ahead = ahead
+
+    def poll(self, cursor: str | None) -> CalendarChanges:
+        """Every session starting within the window, as a complete listing.
+
+        `cursor` is ignored and none is returned: files carry no change tokens. A folder's
+        unreadable files are skipped and reported; an unreadable single file raises
+        `CalendarFileError`, as does a missing path.
+        """
+        now = self._clock()
+        reader = SessionReader(
+            zone=self._zone,
+            practitioner_email=self._practitioner_email,
+            window=(now - self._past, now + self._ahead),
+        )
+        if self._path.is_dir():
+            reading = self._read_folder(reader)
+        elif self._path.is_file():
+            reading = reader.read(self._read_single_file(), self._path.name)
+        else:
+            raise CalendarFileError(
+                f"The calendar path {self._path} does not exist or is not a file or folder; "
+                "check `path` in the [accounts.calendar] section.",
+                path=str(self._path),
+            )
+        return CalendarChanges(
+            sessions=tuple(sorted(reading.sessions, key=lambda s: (s.start, s.key))),
+            complete=True,
+            window=reader.window,
+            unreadable=tuple(reading.unreadable),
+            problems=tuple(reading.problems),
+        )
+
+    def _read_folder(self, reader: SessionReader) -> FileReading:
+        reading = FileReading()
+        for file in self._calendar_files():
+            try:
+                calendar = parse_calendar(file.read_bytes())
+            except (OSError, IcsError) as error:
+                reading.problems.append(
+                    f"{file.name}: skipped because {_reason(error)}. "
+                    "Its sessions are neither read nor treated as deleted until it reads "
+                    "cleanly."
+                )
+                reading.unreadable.append(f"{file.name}:")
+                continue
+            found = reader.read(calendar, file.name)
+            reading.sessions.extend(found.sessions)
+            reading.problems.extend(found.problems)
+            reading.unreadable.extend(found.unreadable)
+        return reading
+
+    def _calendar_files(self) -> Iterable[Path]:
+        try:
+            entries = sorted(self._path.iterdir())
+        except OSError as error:
+            raise CalendarFileError(
+                f"The calendar folder {self._path} could not be listed ({_reason(error)}).",
+                path=str(self._path),
+            ) from error
+        # Editors leave lock files such as ".#event.ics"; they are not events.
+        return [
+            entry
+            for entry in entries
+            if entry.suffix == ".ics" and not entry.name.startswith(".") and not entry.is_dir()
+        ]
+
+    def _read_single_file(self) -> Calendar:
+        # A single file holds the whole calendar: if it cannot be read, nothing in the
+        # listing can be trusted, so the poll fails rather than reporting deletions.
+        try:
+            return parse_calendar(self._path.read_bytes())
+        except (OSError, IcsError) as error:
+            raise CalendarFileError(
+                f"The calendar file {self._path.name} could not be read: {_reason(error)}.",
+                file=self._path.name,
+                path=str(self._path),
+            ) from error
+
+
+def _reason(error: OSError | IcsError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "it disappeared while being read (perhaps a sync was running)"
+    if isinstance(error, OSError):
+        return f"it could not be opened ({error.strerror or error}); check its permissions"
+    return str(error)

@@ -1,0 +1,103 @@
+"""One worker cycle over every account: recover, sync, judge, deliver.
+
+One account's failure is recorded and never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from worker.calendar import CalendarSource
+from worker.casework import Desk, open_desk
+from worker.clients import ClientDirectory
+from worker.config import Config
+from worker.delivery import Post, Sent, deliver_due
+from worker.errors import FairWarningError
+from worker.sender import Sender
+from worker.store import outbox
+from worker.store.audit import audit
+from worker.store.db import transaction
+from worker.sync import SyncReport, sync_account
+from worker.templates import TemplateLibrary
+
+log = logging.getLogger("fairwarning")
+
+
+@dataclass(frozen=True, slots=True)
+class Mailroom:
+    """One account's calendar and the sender that delivers its notices."""
+
+    name: str
+    calendar: CalendarSource
+    sender: Sender
+
+
+@dataclass(slots=True)
+class AccountReport:
+    """What a cycle did for one account."""
+
+    account: str
+    sync: SyncReport | None = None
+    sent: list[Sent] = field(default_factory=list)
+    interrupted: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+class Worker:
+    """Runs cycles for the configured accounts against one state database."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        directory: ClientDirectory,
+        templates: TemplateLibrary,
+        db: sqlite3.Connection,
+        mailrooms: list[Mailroom],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.config = config
+        self.directory = directory
+        self.templates = templates
+        self.db = db
+        self.mailrooms = mailrooms
+        self.clock = clock
+
+    def desk(self, account: str, now: datetime) -> Desk:
+        return open_desk(self.config, self.db, account, self.directory, now)
+
+    def cycle(self) -> list[AccountReport]:
+        """One pass over every account."""
+        return [self.cycle_account(room) for room in self.mailrooms]
+
+    def cycle_account(self, room: Mailroom) -> AccountReport:
+        report = AccountReport(room.name)
+        now = self.clock()
+        report.interrupted = outbox.recover_interrupted(self.db, room.name, now)
+        try:
+            report.sync = sync_account(self.desk(room.name, now), room.calendar)
+        except FairWarningError as exc:
+            report.error = exc.message
+            self._note(room.name, "sync failed", exc.message)
+        except Exception as exc:  # one account's bug must not stop the others
+            log.exception("unexpected error while syncing account %s", room.name)
+            report.error = f"unexpected {type(exc).__name__}: {exc}"
+            self._note(room.name, "sync failed", report.error)
+        post = Post(
+            self.db,
+            room.name,
+            room.sender,
+            self.templates,
+            self.config.practitioner,
+            self.config.policy,
+        )
+        report.sent = deliver_due(post, self.clock())
+        return report
+
+    def _note(self, account: str, event: str, detail: str) -> None:
+        with transaction(self.db):
+            audit(self.db, self.clock(), account, event, detail)

@@ -1,0 +1,126 @@
+"""Delivery: turn due outbox rows into sent mail, exactly once or visibly `unknown`.
+
+Order per notice: quiet hours → render → commit `sending` → send → record the outcome.
+A notice whose template fails stays queued (and is reported) so fixing the template sends it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from worker.config import Policy, Practitioner
+from worker.errors import TemplateError
+from worker.message import build_message
+from worker.quiet import quiet_until
+from worker.sender import Delivery, Outcome, Sender
+from worker.store import outbox
+from worker.store.audit import audit
+from worker.store.db import transaction, utc_text
+from worker.store.outbox import NoticeRow
+from worker.templates import TemplateLibrary
+from worker.wording import NoticeFacts, notice_variables
+
+DEFERRAL = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What happened to one notice in this cycle."""
+
+    ref: str
+    kind: str
+    client_email: str
+    outcome: str
+    detail: str = ""
+    written_to: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """Everything needed to deliver one account's notices."""
+
+    db: sqlite3.Connection
+    account: str
+    sender: Sender
+    templates: TemplateLibrary
+    practitioner: Practitioner
+    policy: Policy
+
+
+def deliver_due(post: Post, now: datetime) -> list[Sent]:
+    """Send every queued notice whose time has come."""
+    with transaction(post.db):
+        due = outbox.due(post.db, post.account, now)
+    return [result for row in due if (result := _deliver(post, row, now)) is not None]
+
+
+def stored_facts(row: NoticeRow) -> NoticeFacts:
+    """The notice facts frozen in the outbox row when the decision was made."""
+    body = row.facts
+    return NoticeFacts(
+        kind=body["kind"],
+        client_name=body["client_name"],
+        client_email=body["client_email"],
+        language=body["language"],
+        time_zone=body["time_zone"],
+        session_title=body["session_title"],
+        start=datetime.fromisoformat(body["start"]),
+        end=datetime.fromisoformat(body["end"]),
+        all_day=body["all_day"],
+        cancelled_at=datetime.fromisoformat(body["cancelled_at"]),
+        notice=timedelta(seconds=body["notice_seconds"]),
+        offence=body["offence"],
+        next_step=body["next_step"],
+        prepaid_balance=body["prepaid_balance"],
+    )
+
+
+def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
+    facts = stored_facts(row)
+    quiet = post.policy.quiet_hours
+    if quiet is not None:
+        until = quiet_until(now, quiet.start, quiet.end, facts.time_zone)
+        if until is not None:
+            with transaction(post.db):
+                outbox.postpone(post.db, row.id, until, f"quiet hours in {facts.time_zone}")
+            return None
+    try:
+        language = post.templates.choose_language(facts.language, post.practitioner.language)
+        variables = notice_variables(facts, post.practitioner, post.policy)
+        rendered = post.templates.render(row.kind, language, variables)
+        message = build_message(
+            rendered,
+            to_name=facts.client_name,
+            to_email=row.client_email,
+            practitioner=post.practitioner,
+            ref=row.ref,
+            now=now,
+        )
+    except (TemplateError, ValueError) as exc:
+        with transaction(post.db):
+            outbox.set_state(post.db, row.id, "queued", now, detail=f"not rendered: {exc}")
+            audit(post.db, now, post.account, "template problem", f"{row.ref}: {exc}")
+        return Sent(row.ref, row.kind, row.client_email, "queued", f"not rendered: {exc}")
+    if not outbox.claim(post.db, row.id, now):
+        return None
+    try:
+        delivery = post.sender.send(message)
+    except Exception as exc:  # a crash mid-send must still be recorded as unknown
+        delivery = Delivery(Outcome.UNKNOWN, detail=f"{type(exc).__name__}: {exc}")
+    return _record(post, row, delivery, now)
+
+
+def _record(post: Post, row: NoticeRow, delivery: Delivery, now: datetime) -> Sent:
+    state = str(delivery.outcome)
+    changes = {"detail": delivery.detail, "provider_id": delivery.provider_id}
+    if delivery.outcome is Outcome.DEFERRED:
+        state = "queued"
+        changes["not_before"] = utc_text(delivery.retry_at or now + DEFERRAL)
+    if delivery.outcome is Outcome.SENT:
+        changes["written_to"] = delivery.provider_id
+    with transaction(post.db):
+        outbox.set_state(post.db, row.id, state, now, **changes)
+        audit(post.db, now, post.account, f"notice {state}", f"{row.ref} to {row.client_email}")
+    return Sent(row.ref, row.kind, row.client_email, state, delivery.detail, delivery.provider_id)

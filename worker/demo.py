@@ -1,0 +1,191 @@
+"""The built-in demo: a practice's week in a folder of .ics files, judged end to end.
+
+The first run writes a configuration and a calendar dated around today, takes the silent
+baseline look a real first run takes, then plays the clients' cancellations into the calendar
+and runs one cycle in automatic mode. Later runs just run another cycle: nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+PRACTITIONER = "dana@riveracoaching.example"
+
+CONFIG = """\
+# Fair Warning demo configuration: a coach in London with five clients.
+# Every key is explained in README.md ("Configuration").
+state_dir = "state"
+
+[practitioner]
+name = "Dana Rivera"
+email = "{practitioner}"
+time_zone = "Europe/London"
+language = "en"
+booking_link = "https://riveracoaching.example/book"
+signature = "Dana Rivera\\nRivera Coaching"
+
+[policy]
+mode = "auto"
+late_window = "24h"
+steps = ["reminder", "forfeit"]
+# The demo shows its notices at once; in real use keep an undo window such as "10m".
+hold = "0m"
+excerpt = "Sessions cancelled or rescheduled with less than 24 hours' notice are forfeited."
+
+[[accounts]]
+name = "main"
+calendar = {{ provider = "local", path = "calendar" }}
+sender = {{ provider = "file", folder = "outbox" }}
+
+[[clients]]
+email = "sam.taylor@example.org"
+name = "Sam Taylor"
+prepaid_balance = 5
+
+[[clients]]
+email = "lucia.fernandez@example.org"
+name = "Lucía Fernández"
+language = "es"
+time_zone = "Europe/Madrid"
+
+[[clients]]
+email = "priya.shah@example.org"
+name = "Priya Shah"
+
+[[clients]]
+email = "jordan.lee@example.org"
+name = "Jordan Lee"
+
+[[clients]]
+email = "alex.morgan@example.org"
+name = "Alex Morgan"
+"""
+
+
+@dataclass(frozen=True)
+class DemoSession:
+    """One sample session and what the client (or Dana) does to it before the cycle."""
+
+    uid: str
+    title: str
+    client: str
+    client_name: str
+    starts_in: timedelta
+    action: str = ""
+    acted_ago: timedelta = timedelta(0)
+    comment: str = ""
+
+
+SESSIONS = (
+    DemoSession(
+        "sam-1",
+        "Coaching: Sam Taylor",
+        "sam.taylor@example.org",
+        "Sam Taylor",
+        timedelta(hours=6),
+        "decline",
+        timedelta(hours=2),
+    ),
+    DemoSession(
+        "sam-2",
+        "Coaching: Sam Taylor",
+        "sam.taylor@example.org",
+        "Sam Taylor",
+        timedelta(hours=20),
+        "decline",
+        timedelta(minutes=40),
+    ),
+    DemoSession(
+        "jordan-1",
+        "Coaching: Jordan Lee",
+        "jordan.lee@example.org",
+        "Jordan Lee",
+        timedelta(days=3),
+        "decline",
+        timedelta(hours=1),
+    ),
+    DemoSession(
+        "alex-1",
+        "Coaching: Alex Morgan",
+        "alex.morgan@example.org",
+        "Alex Morgan",
+        timedelta(hours=9),
+        "delete",
+    ),
+    DemoSession(
+        "priya-1",
+        "Coaching: Priya Shah",
+        "priya.shah@example.org",
+        "Priya Shah",
+        timedelta(hours=4),
+        "decline",
+        timedelta(hours=1),
+        "So sorry, I'm in hospital since last night.",
+    ),
+    DemoSession(
+        "lucia-1",
+        "Sesión: Lucía Fernández",
+        "lucia.fernandez@example.org",
+        "Lucía Fernández",
+        timedelta(hours=8),
+        "decline",
+        timedelta(minutes=90),
+    ),
+    DemoSession(
+        "sam-3", "Coaching: Sam Taylor", "sam.taylor@example.org", "Sam Taylor", timedelta(days=7)
+    ),
+)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def session_ics(session: DemoSession, now: datetime, *, acted: bool) -> str:
+    """The .ics a calendar app would write for this session, before or after the client acted."""
+    start = (now + session.starts_in).replace(minute=0, second=0, microsecond=0)
+    declined = acted and session.action == "decline"
+    modified = now - session.acted_ago if declined else now - timedelta(days=7)
+    partstat = "DECLINED" if declined else "ACCEPTED"
+    comment = f';X-RESPONSE-COMMENT="{session.comment}"' if declined and session.comment else ""
+    return "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//Fair Warning//Demo//EN",
+            "BEGIN:VEVENT",
+            f"UID:{session.uid}@riveracoaching.example",
+            f"DTSTAMP:{_stamp(modified)}",
+            f"LAST-MODIFIED:{_stamp(modified)}",
+            f"DTSTART:{_stamp(start)}",
+            f"DTEND:{_stamp(start + timedelta(minutes=50))}",
+            f"SUMMARY:{session.title}",
+            f"ORGANIZER;CN=Dana Rivera:mailto:{PRACTITIONER}",
+            f"ATTENDEE;CN=Dana Rivera;PARTSTAT=ACCEPTED:mailto:{PRACTITIONER}",
+            f"ATTENDEE;CN={session.client_name};PARTSTAT={partstat}{comment}:"
+            f"mailto:{session.client}",
+            "END:VEVENT",
+            "END:VCALENDAR",
+            "",
+        ]
+    )
+
+
+def write_calendar(folder: Path, now: datetime, *, acted: bool) -> None:
+    """Write every sample session; after the clients acted, Dana's deleted one is gone."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for session in SESSIONS:
+        path = folder / f"{session.uid}.ics"
+        if acted and session.action == "delete":
+            path.unlink(missing_ok=True)
+            continue
+        path.write_text(session_ics(session, now, acted=acted), encoding="utf-8")
+
+
+def write_config(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "config.toml"
+    path.write_text(CONFIG.format(practitioner=PRACTITIONER), encoding="utf-8")
+    return path

@@ -1,0 +1,17 @@
+"""The audit log: one line for everything the worker did, in the order it did it."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from worker.store.db import utc_text
+
+
+def audit(
+    db: sqlite3.Connection, at: datetime, account: str | None, event: str, detail: str
+) -> None:
+    db.execute(
+        "INSERT INTO audit (at, account, event, detail) VALUES (?, ?, ?, ?)",
+        (utc_text(at), account, event, detail),
+    )

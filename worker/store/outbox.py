@@ -1,0 +1,183 @@
+"""The outbox: one row per notice, moving review/queued → sending → sent | rejected | unknown.
+
+`sending` is committed before a message leaves, so a crash mid-send leaves a row that
+`recover_interrupted` turns into `unknown`: the practitioner decides, nothing is resent blindly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from worker.store.db import from_utc_text, transaction, utc_text
+
+WAITING = ("review", "queued")
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRow:
+    """One outbox row as the delivery step needs it."""
+
+    id: int
+    account: str
+    ref: str
+    kind: str
+    client_email: str
+    decision_id: int
+    state: str
+    not_before: datetime
+    facts: dict[str, Any]
+    simulated: bool
+
+
+def _row(row: sqlite3.Row) -> NoticeRow:
+    return NoticeRow(
+        id=row["id"],
+        account=row["account"],
+        ref=row["ref"],
+        kind=row["kind"],
+        client_email=row["client_email"],
+        decision_id=row["decision_id"],
+        state=row["state"],
+        not_before=from_utc_text(row["not_before"]),
+        facts=json.loads(row["facts"]),
+        simulated=bool(row["simulated"]),
+    )
+
+
+def notice_ref(account: str, session_key: str, occurrence: datetime, client: str, kind: str) -> str:
+    """A stable reference for the notice's unique key, shown to the client and in headers."""
+    key = "\x1f".join((account, session_key, utc_text(occurrence), client, kind))
+    return "FW-" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
+
+
+def existing(
+    db: sqlite3.Connection, account: str, session_key: str, client: str, kind: str
+) -> tuple[int, str] | None:
+    row = db.execute(
+        "SELECT id, state FROM outbox WHERE account = ? AND session_key = ? AND client_email = ?"
+        " AND kind = ?",
+        (account, session_key, client, kind),
+    ).fetchone()
+    return None if row is None else (int(row["id"]), str(row["state"]))
+
+
+def enqueue(
+    db: sqlite3.Connection,
+    *,
+    account: str,
+    session_key: str,
+    occurrence: datetime,
+    client: str,
+    kind: str,
+    decision_id: int,
+    state: str,
+    not_before: datetime,
+    facts: dict[str, Any],
+    simulated: bool,
+    now: datetime,
+) -> str:
+    """Add the notice, or bring back a dropped one for the same key. Returns its reference."""
+    ref = notice_ref(account, session_key, occurrence, client, kind)
+    db.execute(
+        "INSERT INTO outbox (account, session_key, occurrence_start, client_email, kind,"
+        " decision_id, ref, state, not_before, facts, simulated, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (account, session_key, occurrence_start, client_email, kind)"
+        " DO UPDATE SET decision_id = excluded.decision_id, state = excluded.state,"
+        " not_before = excluded.not_before, facts = excluded.facts,"
+        " updated_at = excluded.updated_at WHERE outbox.state = 'dropped'",
+        (
+            account,
+            session_key,
+            utc_text(occurrence),
+            client,
+            kind,
+            decision_id,
+            ref,
+            state,
+            utc_text(not_before),
+            json.dumps(facts, sort_keys=True),
+            int(simulated),
+            utc_text(now),
+        ),
+    )
+    return ref
+
+
+def waiting_for_session(
+    db: sqlite3.Connection, account: str, session_key: str, client: str | None
+) -> list[NoticeRow]:
+    rows = db.execute(
+        "SELECT * FROM outbox WHERE account = ? AND session_key = ? AND state IN (?, ?)"
+        " AND (? IS NULL OR client_email = ?)",
+        (account, session_key, *WAITING, client, client),
+    )
+    return [_row(r) for r in rows]
+
+
+def set_state(
+    db: sqlite3.Connection, notice_id: int, state: str, now: datetime, **changes: str
+) -> None:
+    columns = "".join(f", {name} = ?" for name in changes)
+    db.execute(
+        f"UPDATE outbox SET state = ?, updated_at = ?{columns} WHERE id = ?",  # noqa: S608
+        (state, utc_text(now), *changes.values(), notice_id),
+    )
+
+
+def due(db: sqlite3.Connection, account: str, now: datetime) -> list[NoticeRow]:
+    rows = db.execute(
+        "SELECT * FROM outbox WHERE account = ? AND state = 'queued' AND not_before <= ?"
+        " ORDER BY not_before, id",
+        (account, utc_text(now)),
+    )
+    return [_row(r) for r in rows]
+
+
+def by_decision(db: sqlite3.Connection, decision_id: int) -> NoticeRow | None:
+    row = db.execute("SELECT * FROM outbox WHERE decision_id = ?", (decision_id,)).fetchone()
+    return None if row is None else _row(row)
+
+
+def postpone(db: sqlite3.Connection, notice_id: int, until: datetime, reason: str) -> None:
+    db.execute(
+        "UPDATE outbox SET not_before = ?, detail = ? WHERE id = ?",
+        (utc_text(until), reason, notice_id),
+    )
+
+
+def claim(db: sqlite3.Connection, notice_id: int, now: datetime) -> bool:
+    """Commit `sending` durably before the message leaves; False if someone else took it."""
+    with transaction(db):
+        claimed = db.execute(
+            "UPDATE outbox SET state = 'sending', updated_at = ? WHERE id = ? AND state = 'queued'",
+            (utc_text(now), notice_id),
+        ).rowcount
+    return bool(claimed)
+
+
+def recover_interrupted(db: sqlite3.Connection, account: str, now: datetime) -> list[str]:
+    """Rows left in `sending` by a crash become `unknown`; their refs are returned."""
+    with transaction(db):
+        refs = [
+            str(r["ref"])
+            for r in db.execute(
+                "SELECT ref FROM outbox WHERE account = ? AND state = 'sending'", (account,)
+            )
+        ]
+        db.execute(
+            "UPDATE outbox SET state = 'unknown', updated_at = ?, detail = ?"
+            " WHERE account = ? AND state = 'sending'",
+            (utc_text(now), "the worker stopped while sending; check your Sent folder", account),
+        )
+    return refs
+
+
+def counts_by_state(db: sqlite3.Connection) -> dict[str, int]:
+    rows = db.execute("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
+    return {str(r["state"]): int(r["n"]) for r in rows}

@@ -1,0 +1,116 @@
+"""Accounts' sync state, the session snapshot, facts and reported problems."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from worker.model import Fact, Session
+from worker.store.codec import session_from_json, session_to_json
+from worker.store.db import from_utc_text, utc_text
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """Where an account's sync stands."""
+
+    name: str
+    cursor: str | None
+    baselined: bool
+    last_success_at: datetime | None
+    paused_until: datetime | None
+    pause_reason: str
+
+
+def account_state(db: sqlite3.Connection, name: str) -> AccountState:
+    db.execute("INSERT OR IGNORE INTO accounts (name) VALUES (?)", (name,))
+    row = db.execute("SELECT * FROM accounts WHERE name = ?", (name,)).fetchone()
+    return AccountState(
+        name=name,
+        cursor=row["cursor"],
+        baselined=bool(row["baselined"]),
+        last_success_at=_maybe_time(row["last_success_at"]),
+        paused_until=_maybe_time(row["paused_until"]),
+        pause_reason=row["pause_reason"] or "",
+    )
+
+
+def _maybe_time(text: str | None) -> datetime | None:
+    return None if text is None else from_utc_text(text)
+
+
+def record_poll(db: sqlite3.Connection, name: str, *, cursor: str | None, at: datetime) -> None:
+    db.execute(
+        "UPDATE accounts SET cursor = ?, baselined = 1, last_success_at = ? WHERE name = ?",
+        (cursor, utc_text(at), name),
+    )
+
+
+def snapshot(db: sqlite3.Connection, account: str) -> dict[str, Session]:
+    rows = db.execute("SELECT key, body FROM sessions WHERE account = ?", (account,))
+    return {row["key"]: session_from_json(row["body"]) for row in rows}
+
+
+def save_sessions(db: sqlite3.Connection, account: str, sessions: tuple[Session, ...]) -> None:
+    db.executemany(
+        "INSERT INTO sessions (account, key, start_at, end_at, body) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (account, key) DO UPDATE SET start_at = excluded.start_at, "
+        "end_at = excluded.end_at, body = excluded.body",
+        [
+            (account, s.key, utc_text(s.start), utc_text(s.end), session_to_json(s))
+            for s in sessions
+        ],
+    )
+
+
+def forget_sessions_before(db: sqlite3.Connection, account: str, moment: datetime) -> None:
+    """Long-past sessions can no longer be cancelled late; the snapshot need not keep them."""
+    db.execute("DELETE FROM sessions WHERE account = ? AND end_at < ?", (account, utc_text(moment)))
+
+
+def record_fact(db: sqlite3.Connection, account: str, fact: Fact, observed_at: datetime) -> int:
+    when = fact.cancelled_at
+    cursor = db.execute(
+        "INSERT INTO facts (account, session_key, kind, attendee, cancelled_at, cancelled_after,"
+        " cancel_source, session, observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            account,
+            fact.session.key,
+            str(fact.kind),
+            fact.attendee.address if fact.attendee else None,
+            utc_text(when.latest),
+            utc_text(when.earliest) if when.earliest else None,
+            str(when.source),
+            session_to_json(fact.session),
+            utc_text(observed_at),
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def new_problems(
+    db: sqlite3.Connection, account: str, problems: tuple[str, ...], at: datetime
+) -> list[str]:
+    """Remember problems; return only those not reported before, so each is said once."""
+    fresh = []
+    for text in problems:
+        inserted = db.execute(
+            "INSERT OR IGNORE INTO problems (account, text, first_seen) VALUES (?, ?, ?)",
+            (account, text, utc_text(at)),
+        )
+        if inserted.rowcount:
+            fresh.append(text)
+    return fresh
+
+
+def retain_problems(db: sqlite3.Connection, account: str, current: tuple[str, ...]) -> None:
+    """Forget problems that went away, so a recurrence is reported again."""
+    known = [
+        r["text"] for r in db.execute("SELECT text FROM problems WHERE account = ?", (account,))
+    ]
+    gone = [(account, text) for text in known if text not in current]
+    db.executemany("DELETE FROM problems WHERE account = ? AND text = ?", gone)
+
+
+SNAPSHOT_KEEP = timedelta(days=30)

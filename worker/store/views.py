@@ -1,0 +1,46 @@
+"""Read-only queries behind `history`, `review` and `status`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+
+def cases(db: sqlite3.Connection, *, client: str | None = None) -> list[dict[str, Any]]:
+    """Every decision with its fact and notice, newest first."""
+    rows = db.execute(
+        "SELECT d.id, d.account, d.client_email, d.client_name, d.verdict, d.reasons, d.offence,"
+        " d.status, d.decided_at, d.note, f.kind AS fact, f.session_key, f.cancelled_at,"
+        " f.cancel_source, json_extract(f.session, '$.title') AS title,"
+        " json_extract(f.session, '$.start') AS start, o.ref, o.kind AS notice,"
+        " o.state AS notice_state, o.written_to, o.detail AS notice_detail"
+        " FROM decisions d JOIN facts f ON f.id = d.fact_id"
+        " LEFT JOIN outbox o ON o.decision_id = d.id"
+        " WHERE (? IS NULL OR d.client_email = ?) ORDER BY d.id DESC",
+        (client, client),
+    )
+    found = []
+    for row in rows:
+        case = dict(row)
+        case["reasons"] = json.loads(case["reasons"])
+        found.append(case)
+    return found
+
+
+def needing_practitioner(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Open review cases and notices whose fate is unknown."""
+    return [
+        c
+        for c in cases(db)
+        if c["status"] == "open"
+        or (c["notice_state"] in ("unknown", "rejected") and c["status"] != "waived")
+    ]
+
+
+def accounts(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in db.execute("SELECT * FROM accounts ORDER BY name")]
+
+
+def problems(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in db.execute("SELECT * FROM problems ORDER BY first_seen")]
