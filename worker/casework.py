@@ -70,28 +70,24 @@ def file_fact(desk: Desk, fact: Fact) -> list[Decision]:
         c.email: cases.counted_cancellations(desk.db, c.email, simulated=desk.simulated)
         for c in clients
     }
-    decisions = judge(fact, desk.practice, history)
-    for decision in decisions:
-        _file_decision(desk, fact_id, decision)
-    return decisions
+    return [_file_decision(desk, fact_id, d) for d in judge(fact, desk.practice, history)]
 
 
-def _file_decision(desk: Desk, fact_id: int, decision: Decision) -> None:
+def _file_decision(desk: Desk, fact_id: int, decision: Decision) -> Decision:
+    if decision.verdict.sends_notice and decision.client is not None:
+        session = decision.fact.session
+        earlier = outbox.live_notice(desk.db, desk.account, session.key, decision.client.email)
+        if earlier is not None:
+            ref, kind = earlier
+            why = f"a {kind} ({ref}) was already decided for this session"
+            decision = replace(
+                decision, verdict=Verdict.IGNORE, counts=False, reasons=(*decision.reasons, why)
+            )
     if not decision.verdict.sends_notice or decision.client is None:
         status = "open" if decision.verdict is Verdict.REVIEW else "final"
         cases.record_decision(desk.db, desk.account, fact_id, decision, status=status, at=desk.now)
         audit(desk.db, desk.now, desk.account, f"decided {decision.verdict}", _summary(decision))
-        return
-    session = decision.fact.session
-    earlier = outbox.existing(
-        desk.db, desk.account, session.key, decision.client.email, str(decision.verdict)
-    )
-    if earlier is not None and earlier[1] != "dropped":
-        reasons = (*decision.reasons, f"this {decision.verdict} was already decided (not repeated)")
-        cases.record_decision(
-            desk.db, desk.account, fact_id, decision, status="final", at=desk.now, reasons=reasons
-        )
-        return
+        return decision
     status = "open" if desk.mode == "review" else "final"
     decision_id = cases.record_decision(
         desk.db, desk.account, fact_id, decision, status=status, at=desk.now
@@ -99,6 +95,7 @@ def _file_decision(desk: Desk, fact_id: int, decision: Decision) -> None:
     hold = desk.practice.policy.hold
     state = "review" if desk.mode == "review" else "queued"
     queue_notice(desk, decision_id, decision, state=state, not_before=desk.now + hold)
+    return decision
 
 
 def queue_notice(

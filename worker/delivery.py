@@ -32,9 +32,11 @@ class Sent:
     ref: str
     kind: str
     client_email: str
+    session_key: str
     outcome: str
     detail: str = ""
     written_to: str = ""
+    prepaid_balance: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,7 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
         with transaction(post.db):
             outbox.set_state(post.db, row.id, "queued", now, detail=f"not rendered: {exc}")
             audit(post.db, now, post.account, "template problem", f"{row.ref}: {exc}")
-        return Sent(row.ref, row.kind, row.client_email, "queued", f"not rendered: {exc}")
+        return Sent(row.ref, row.kind, row.client_email, row.session_key, "queued", f"{exc}")
     if not outbox.claim(post.db, row.id, now):
         return None
     try:
@@ -123,4 +125,13 @@ def _record(post: Post, row: NoticeRow, delivery: Delivery, now: datetime) -> Se
     with transaction(post.db):
         outbox.set_state(post.db, row.id, state, now, **changes)
         audit(post.db, now, post.account, f"notice {state}", f"{row.ref} to {row.client_email}")
-    return Sent(row.ref, row.kind, row.client_email, state, delivery.detail, delivery.provider_id)
+    return Sent(
+        row.ref,
+        row.kind,
+        row.client_email,
+        row.session_key,
+        state,
+        delivery.detail,
+        delivery.provider_id,
+        row.facts.get("prepaid_balance"),
+    )

@@ -30,8 +30,13 @@ _DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 
 
 def header_text(value: str) -> str:
-    """`value` on one line: every run of whitespace or control characters becomes a space."""
-    return _UNSAFE.sub(" ", value).strip()
+    """`value` on one line: every run of whitespace or control characters becomes a space.
+
+    "=?" is split too: the email parser decodes RFC 2047 words such as
+    "=?utf-8?q?=0D=0ABcc:...?=" into real line breaks, which Python before 3.11.10
+    (CVE-2024-6923) then writes out raw as a new header.
+    """
+    return _UNSAFE.sub(" ", value).strip().replace("=?", "= ?")
 
 
 def plain_address(value: str) -> Address:
@@ -84,7 +89,29 @@ def build_message(
         message.add_alternative(
             notice.html, subtype="html", charset="utf-8", cte="quoted-printable"
         )
+    expected = [recipient.addr_spec] + ([sender.addr_spec] if practitioner.copy_to_self else [])
+    _check_round_trip(message, expected)
     return message
+
+
+def _check_round_trip(message: EmailMessage, recipients: list[str]) -> None:
+    """Refuse a message whose bytes, parsed back, show other headers or recipients.
+
+    A guard behind header_text: if some future input still slipped a line break into a
+    header, the notice must fail loudly rather than reach someone else.
+    """
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    found = [
+        address.addr_spec
+        for name in ("To", "Cc", "Bcc")
+        for value in parsed.get_all(name) or []
+        for address in getattr(value, "addresses", ())
+    ]
+    if found != recipients or parsed.keys() != message.keys():
+        raise ValueError(
+            f"refusing to build a notice whose headers do not read back as written "
+            f"(recipients {found!r}, expected {recipients!r})"
+        )
 
 
 def _named(name: str, address: Address) -> Address:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from worker.cycle import AccountReport
+from worker.delivery import Sent
 
 _STYLE = {"reminder": "yellow", "forfeit": "red", "review": "magenta", "ignore": "dim"}
 
@@ -19,52 +20,51 @@ def _verdict(verdict: str) -> str:
 
 
 def cycle_table(reports: Iterable[AccountReport]) -> Table:
-    """One row per decision made in this cycle, and one per notice delivered."""
+    """One row per decision made in this cycle, with the notice it produced if any."""
     table = Table(title="This cycle", show_lines=True)
     for column in ("account", "client", "session", "decision", "why", "notice"):
         table.add_column(column, overflow="fold")
     for report in reports:
-        if report.error:
-            table.add_row(report.account, "", "", "[red]error[/]", report.error, "")
-        sync = report.sync
-        if sync is not None and sync.baseline:
-            table.add_row(
-                report.account,
-                "",
-                f"{sync.sessions} sessions",
-                "baseline",
-                "first look at this calendar: nothing is judged",
-                "",
-            )
-        for decision in sync.decisions if sync else ():
-            who = decision.client.email if decision.client else "-"
-            table.add_row(
-                report.account,
+        for row in _cycle_rows(report):
+            table.add_row(report.account, *row)
+    return table
+
+
+def _cycle_rows(report: AccountReport) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    if report.error:
+        rows.append(("", "", "[red]error[/]", report.error, ""))
+    sync = report.sync
+    if sync is not None and sync.baseline:
+        why = "first look at this calendar: nothing is judged"
+        rows.append(("", f"{sync.sessions} sessions", "baseline", why, ""))
+    sent = {(s.session_key, s.client_email, s.kind): s for s in report.sent}
+    for decision in sync.decisions if sync else ():
+        who = decision.client.email if decision.client else "-"
+        key = (decision.fact.session.key, who, str(decision.verdict))
+        notice = sent.pop(key, None)
+        rows.append(
+            (
                 who,
                 decision.fact.session.title,
                 _verdict(str(decision.verdict)),
                 "\n".join(decision.reasons),
-                "",
+                _notice(notice) if notice else "",
             )
-        for sent in report.sent:
-            table.add_row(
-                report.account,
-                sent.client_email,
-                sent.ref,
-                sent.kind,
-                sent.detail,
-                f"{sent.outcome}\n{sent.written_to}".strip(),
-            )
-        for ref in report.interrupted:
-            table.add_row(
-                report.account,
-                "",
-                ref,
-                "[red]unknown[/]",
-                "the worker stopped while sending this notice",
-                "check Sent folder",
-            )
-    return table
+        )
+    for notice in sent.values():
+        rows.append((notice.client_email, "(decided earlier)", notice.kind, "", _notice(notice)))
+    for ref in report.interrupted:
+        why = "the worker stopped while sending; check your Sent folder"
+        rows.append(("", ref, "[red]unknown[/]", why, ""))
+    return rows
+
+
+def _notice(sent: Sent) -> str:
+    lines = [f"{sent.ref} {sent.outcome}", sent.detail, sent.written_to]
+    if sent.prepaid_balance is not None:
+        lines.insert(1, f"prepaid sessions left: {sent.prepaid_balance}")
+    return "\n".join(line for line in lines if line)
 
 
 def cases_table(cases: list[dict[str, Any]], title: str) -> Table:

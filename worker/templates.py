@@ -178,32 +178,30 @@ class TemplateLibrary:
             return self._env.get_template(name).render(variables)
         except TemplateError:
             raise
-        except jinja2.TemplateSyntaxError as exc:
-            where = _where(exc.filename or self._loader.source_name(name), exc.lineno)
-            raise TemplateError(
-                f"{where}: syntax error: {(exc.message or '').rstrip('.')}. Fix the Jinja syntax on that line "
-                "(every {{ closed by }}, every {% if %} by an {% endif %})",
-                source=exc.filename,
-                line=exc.lineno,
-            ) from None
-        except jinja2.TemplateNotFound as exc:
-            raise self._missing(str(exc.name) if exc.name else name) from None
-        except jinja2.UndefinedError as exc:
-            raise self._undefined(exc, name, variables) from None
-        except jinja2.exceptions.SecurityError as exc:
-            where = _where(*self._position(exc, name))
-            raise TemplateError(
-                f"{where}: blocked by the template sandbox ({str(exc).rstrip('.')}). Templates may only use "
-                f"the notice variables and ordinary filters; see {_VARIABLES_DOC}",
-                source=where,
-            ) from None
-        except Exception as exc:  # a filter or expression failed on real values
-            where = _where(*self._position(exc, name))
-            raise TemplateError(
-                f"{where}: failed while rendering ({type(exc).__name__}: {exc}). Simplify the "
-                "expression on that line",
-                source=where,
-            ) from None
+        except Exception as exc:  # every failure of a template becomes one clear message
+            raise self._explain(exc, name, variables) from None
+
+    def _explain(self, exc: Exception, name: str, variables: Mapping[str, object]) -> TemplateError:
+        if isinstance(exc, jinja2.TemplateNotFound):
+            return self._missing(str(exc.name) if exc.name else name)
+        line: int | None
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            source, line = exc.filename or self._loader.source_name(name), exc.lineno
+            problem = f"syntax error: {_sentence(exc.message)}"
+            fix = "Fix the Jinja syntax on that line (every {{ closed by }}, every {% if %} by "
+            fix += "an {% endif %})"
+        else:
+            source, line = self._position(exc, name)
+            if isinstance(exc, jinja2.UndefinedError):
+                return self._undefined(exc, source, line, variables)
+            if isinstance(exc, jinja2.exceptions.SecurityError):
+                problem = f"blocked by the template sandbox ({_sentence(str(exc))})"
+                fix = "Templates may only use the notice variables and ordinary filters; "
+                fix += f"see {_VARIABLES_DOC}"
+            else:
+                problem = f"failed while rendering ({type(exc).__name__}: {_sentence(str(exc))})"
+                fix = "Simplify the expression on that line"
+        return TemplateError(f"{_where(source, line)}: {problem}. {fix}", source=source, line=line)
 
     def _missing(self, name: str) -> TemplateError:
         places = f"{self._loader.user_dir}/ or the packaged defaults"
@@ -216,16 +214,20 @@ class TemplateLibrary:
         )
 
     def _undefined(
-        self, exc: jinja2.UndefinedError, name: str, variables: Mapping[str, object]
+        self,
+        exc: jinja2.UndefinedError,
+        source: str,
+        line: int | None,
+        variables: Mapping[str, object],
     ) -> TemplateError:
-        where = _where(*self._position(exc, name))
         match = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", exc.message or "")
         unknown = next((g for g in match.groups() if g), "?") if match else "?"
         return TemplateError(
-            f"{where}: unknown variable '{unknown}' ({exc.message}). Available variables: "
-            f"{', '.join(sorted(variables))}. Fix the spelling or remove it; see "
+            f"{_where(source, line)}: unknown variable '{unknown}' ({exc.message}). Available "
+            f"variables: {', '.join(sorted(variables))}. Fix the spelling or remove it; see "
             f"{_VARIABLES_DOC}",
-            source=where,
+            source=source,
+            line=line,
             variable=unknown,
         )
 
@@ -249,6 +251,10 @@ def _file(kind: str, language: str, part: str) -> str:
     if part not in _SUFFIX:
         raise TemplateError(f"{part!r} is not a template part; use subject, text or html")
     return f"{language}/{kind}.{_SUFFIX[part]}"
+
+
+def _sentence(text: str | None) -> str:
+    return (text or "").strip().rstrip(".")
 
 
 def _where(source: str, line: int | None) -> str:

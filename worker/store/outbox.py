@@ -27,6 +27,7 @@ class NoticeRow:
     ref: str
     kind: str
     client_email: str
+    session_key: str
     decision_id: int
     state: str
     not_before: datetime
@@ -41,6 +42,7 @@ def _row(row: sqlite3.Row) -> NoticeRow:
         ref=row["ref"],
         kind=row["kind"],
         client_email=row["client_email"],
+        session_key=row["session_key"],
         decision_id=row["decision_id"],
         state=row["state"],
         not_before=from_utc_text(row["not_before"]),
@@ -55,15 +57,20 @@ def notice_ref(account: str, session_key: str, occurrence: datetime, client: str
     return "FW-" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
 
 
-def existing(
-    db: sqlite3.Connection, account: str, session_key: str, client: str, kind: str
-) -> tuple[int, str] | None:
+def live_notice(
+    db: sqlite3.Connection, account: str, session_key: str, client: str
+) -> tuple[str, str] | None:
+    """The ref and kind of a notice for this session and client that was not dropped.
+
+    One cancellation earns one notice: a decline withdrawn and repeated must not climb the
+    ladder a second time for the same session.
+    """
     row = db.execute(
-        "SELECT id, state FROM outbox WHERE account = ? AND session_key = ? AND client_email = ?"
-        " AND kind = ?",
-        (account, session_key, client, kind),
+        "SELECT ref, kind FROM outbox WHERE account = ? AND session_key = ? AND client_email = ?"
+        " AND state != 'dropped'",
+        (account, session_key, client),
     ).fetchone()
-    return None if row is None else (int(row["id"]), str(row["state"]))
+    return None if row is None else (str(row["ref"]), str(row["kind"]))
 
 
 def enqueue(
