@@ -39,14 +39,19 @@ class FileSender:
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             eml = self._publish_eml(self._stem(message), message.as_bytes())
-            html = message.get_body(preferencelist=("html",))
-            if html is not None:
-                _write_atomically(eml.with_suffix(".html"), _browser_html(html))
         except OSError as exc:
             return Delivery(
                 Outcome.REJECTED,
                 detail=f"could not write the notice into {self.folder}: {exc.strerror or exc}",
             )
+        html = message.get_body(preferencelist=("html",))
+        try:
+            if html is not None:
+                _write_atomically(eml.with_suffix(".html"), _browser_html(html))
+        except OSError as exc:
+            # The .eml is the notice; the .html is only a preview of it.
+            detail = f"wrote {eml.name} but not its HTML preview: {exc.strerror or exc}"
+            return Delivery(Outcome.SENT, detail=detail, provider_id=str(eml))
         return Delivery(Outcome.SENT, provider_id=str(eml))
 
     def _stem(self, message: EmailMessage) -> str:
