@@ -128,3 +128,14 @@ def test_bad_csv_rows_are_all_reported_with_their_line(tmp_path: Path) -> None:
         read_clients_csv(path)
     assert f"{path}:2: prepaid_balance" in caught.value.message
     assert f"{path}:3: time_zone" in caught.value.message
+
+
+def test_policy_excerpt_can_be_written_per_language(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'hold = "5m"',
+        'hold = "5m"\nexcerpt = { en = "24 hours or it is charged.", es = "24 horas o se cobra." }',
+    )
+    config, _ = parse_config(text, tmp_path / "config.toml")
+    assert config.policy.excerpt_for("es") == "24 horas o se cobra."
+    assert config.policy.excerpt_for("es-MX") == "24 horas o se cobra."
+    assert config.policy.excerpt_for("fr") == "24 hours or it is charged."

@@ -384,3 +384,18 @@ def test_history_keeps_every_decision_with_its_reasons(practice: Practice) -> No
     assert row["verdict"] == "reminder"
     assert "before the session" in row["reasons"]
     assert row["client_email"] == SAM
+
+
+def test_an_address_that_cannot_be_mailed_is_rejected_for_review_not_retried(
+    practice: Practice,
+) -> None:
+    practice.book("s1", "josé@example.org", 5 * HOUR)
+    practice.baseline()
+    practice.calendar.decline("s1", "josé@example.org")
+    practice.cycle()
+    practice.clock.advance(HOUR)
+    report = practice.cycle()
+    assert [s.outcome for s in report.sent] == ["rejected"]
+    assert "not a single plain email address" in report.sent[0].detail
+    practice.clock.advance(HOUR)
+    assert practice.cycle().sent == []

@@ -19,7 +19,10 @@ KINDS = ("reminder", "forfeit")
 def check_templates(config: Config, now: datetime) -> list[str]:
     """Render every kind in every language against sample data; return the problems."""
     problems = []
-    library = TemplateLibrary(user_dir=config.templates_dir)
+    try:
+        library = TemplateLibrary(user_dir=config.templates_dir)
+    except FairWarningError as exc:
+        return [exc.message]
     for language in library.languages():
         for kind in KINDS:
             facts = sample_facts(kind, language, now)

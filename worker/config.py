@@ -123,9 +123,10 @@ class Policy(Section):
         ("LC", "late cancel", "cancelled by client"),
         description="Words in a title or description that record a client's cancellation.",
     )
-    excerpt: str = Field(
+    excerpt: str | dict[str, str] = Field(
         "Sessions cancelled with less than 24 hours' notice are charged in full.",
-        description="The policy text quoted in every notice.",
+        description="The policy text quoted in every notice; one text, or one per language "
+        "(e.g. {en = '…', es = '…'}).",
     )
     emergency_words: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: {
@@ -157,6 +158,16 @@ class Policy(Section):
     title_exclude: tuple[str, ...] = Field(
         (), description="Sessions whose title contains one of these are never judged."
     )
+
+    def excerpt_for(self, language: str) -> str:
+        """The policy text in `language` (or its base, e.g. es-MX → es), else English, else any."""
+        if isinstance(self.excerpt, str):
+            return self.excerpt
+        base = language.replace("-", "_").split("_")[0]
+        for wanted in (language, base, "en"):
+            if wanted in self.excerpt:
+                return self.excerpt[wanted]
+        return next(iter(self.excerpt.values()), "")
 
     @field_validator("steps")
     @classmethod

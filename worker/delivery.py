@@ -7,7 +7,7 @@ A notice whose template fails stays queued (and is reported) so fixing the templ
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from worker.config import Policy, Practitioner
@@ -90,8 +90,16 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
             return None
     try:
         language = post.templates.choose_language(facts.language, post.practitioner.language)
+        # Dates follow the template's language: French dates in an English text read oddly.
+        facts = replace(facts, language=language)
         variables = notice_variables(facts, post.practitioner, post.policy)
         rendered = post.templates.render(row.kind, language, variables)
+    except TemplateError as exc:
+        with transaction(post.db):
+            outbox.set_state(post.db, row.id, "queued", now, detail=f"not rendered: {exc}")
+            audit(post.db, now, post.account, "template problem", f"{row.ref}: {exc}")
+        return Sent(row.ref, row.kind, row.client_email, row.session_key, "queued", f"{exc}")
+    try:
         message = build_message(
             rendered,
             to_name=facts.client_name,
@@ -100,11 +108,9 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
             ref=row.ref,
             now=now,
         )
-    except (TemplateError, ValueError) as exc:
-        with transaction(post.db):
-            outbox.set_state(post.db, row.id, "queued", now, detail=f"not rendered: {exc}")
-            audit(post.db, now, post.account, "template problem", f"{row.ref}: {exc}")
-        return Sent(row.ref, row.kind, row.client_email, row.session_key, "queued", f"{exc}")
+    except ValueError as exc:
+        # A bad address will not get better by retrying: it waits for the practitioner.
+        return _record(post, row, Delivery(Outcome.REJECTED, detail=f"not sendable: {exc}"), now)
     if not outbox.claim(post.db, row.id, now):
         return None
     try:

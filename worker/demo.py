@@ -32,7 +32,10 @@ late_window = "24h"
 steps = ["reminder", "forfeit"]
 # The demo shows its notices at once; in real use keep an undo window such as "10m".
 hold = "0m"
-excerpt = "Sessions cancelled or rescheduled with less than 24 hours' notice are forfeited."
+
+[policy.excerpt]
+en = "Sessions cancelled or rescheduled with less than 24 hours' notice are forfeited."
+es = "Las sesiones canceladas o cambiadas con menos de 24 horas de antelación se pierden."
 
 [[accounts]]
 name = "main"

@@ -113,7 +113,7 @@ def notice_variables(
         "cancelled_after_start": facts.notice < timedelta(0),
         "cancelled_at": _datetime(facts.cancelled_at.astimezone(client_zone), locale),
         "late_window": duration_text(policy.late_window, locale),
-        "policy_excerpt": policy.excerpt.strip(),
+        "policy_excerpt": policy.excerpt_for(facts.language).strip(),
         "offence": facts.offence,
         "is_first_offence": facts.offence <= 1,
         "next_step": facts.next_step,
