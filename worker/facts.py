@@ -92,21 +92,25 @@ def _cancel_kind(session: Session) -> FactKind:
 
 def _compare(old: Session, new: Session, clock: _Clock, markers: tuple[str, ...]) -> list[Fact]:
     updated = clock.stamped(new.updated, CancelTimeSource.PROVIDER_UPDATED)
-    if new.cancelled != old.cancelled:
-        kind = _cancel_kind(old) if new.cancelled else FactKind.RESTORED
-        return [Fact(kind, old, updated)]
-    if new.cancelled:
+    if new.cancelled and old.cancelled:
         return []
-    facts = [_response_fact(old, a, clock) for a in new.attendees]
-    found = [f for f in facts if f is not None]
-    if new.start != old.start:
-        found.append(Fact(FactKind.MOVED, old, updated, new_start=new.start))
+    evidence = [f for f in (_response_fact(old, a, new.updated, clock) for a in new.attendees) if f]
     if _has_marker(new, markers) and not _has_marker(old, markers):
-        found.append(Fact(FactKind.MARKED, new, updated))
-    return found
+        evidence.append(Fact(FactKind.MARKED, new, updated))
+    if new.cancelled:
+        # A cancelled copy that still shows who declined, or a marker, says whose act it was.
+        client_acts = [f for f in evidence if f.kind is not FactKind.RESTORED]
+        return client_acts or [Fact(_cancel_kind(old), old, updated)]
+    if old.cancelled:
+        return [Fact(FactKind.RESTORED, old, updated)]
+    if new.start != old.start:
+        evidence.append(Fact(FactKind.MOVED, old, updated, new_start=new.start))
+    return evidence
 
 
-def _response_fact(old: Session, attendee: Attendee, clock: _Clock) -> Fact | None:
+def _response_fact(
+    old: Session, attendee: Attendee, updated: datetime | None, clock: _Clock
+) -> Fact | None:
     before = old.attendee(attendee.email)
     was_declined = before is not None and before.response is Response.DECLINED
     now_declined = attendee.response is Response.DECLINED
@@ -114,7 +118,7 @@ def _response_fact(old: Session, attendee: Attendee, clock: _Clock) -> Fact | No
         if attendee.responded_at is not None:
             when = clock.stamped(attendee.responded_at, CancelTimeSource.RESPONSE_TIME)
         else:
-            when = clock.first_seen()
+            when = clock.stamped(updated, CancelTimeSource.PROVIDER_UPDATED)
         return Fact(FactKind.DECLINED, old, when, attendee=attendee)
     if was_declined and not now_declined:
         return Fact(FactKind.RESTORED, old, clock.first_seen(), attendee=attendee)

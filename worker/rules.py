@@ -91,9 +91,17 @@ def _judge_client(
     if fact.kind is FactKind.MOVED and not policy.late_moves_count:
         return _decide(Verdict.IGNORE, fact, client, "the session was rescheduled, not cancelled")
     when = fact.cancelled_at
-    if when.earliest is not None and when.earliest >= session.end:
+    if (when.earliest or when.latest) >= session.end:
         return _decide(
             Verdict.IGNORE, fact, client, "removed after the session had ended (calendar clean-up)"
+        )
+    if when.latest >= session.end:
+        return _decide(
+            Verdict.REVIEW,
+            fact,
+            client,
+            f"first seen after the session ended, following a gap in watching since "
+            f"{when.earliest:%Y-%m-%d %H:%M} UTC: a late cancellation or a calendar clean-up",
         )
     least_notice = session.start - when.latest
     most_notice = session.start - (when.earliest or when.latest)
@@ -131,6 +139,12 @@ def _judge_late(
         f"cancelled {describe_notice(notice)}, inside the {describe_span(policy.late_window)} "
         "late window"
     )
+    if fact.kind is FactKind.CANCELLED_BY_CLIENT_ORGANIZER and not _is_client(
+        Attendee(email=fact.session.organizer_email), practice
+    ):
+        organiser = fact.session.organizer_email or "someone else"
+        why = f"cancelled by its organiser {organiser}, who is not one of your clients"
+        return _decide(Verdict.REVIEW, fact, client, late, why, notice=notice)
     attribution = _attribution(fact, policy)
     if attribution != "client":
         verdict = Verdict.REVIEW if attribution == "review" else Verdict.IGNORE
