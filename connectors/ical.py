@@ -92,6 +92,12 @@ class FileReading:
     problems: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
 
+    def extend(self, other: FileReading) -> None:
+        """Add what was read from another file."""
+        self.sessions.extend(other.sessions)
+        self.problems.extend(other.problems)
+        self.unreadable.extend(other.unreadable)
+
 
 @dataclass(frozen=True)
 class SessionReader:
@@ -139,12 +145,26 @@ class SessionReader:
         for event in events:
             series.add_component(event)
         is_series = any(name in event for event in events for name in _SERIES_PROPERTIES)
+        shifts = self._future_shifts(events)
         start, end = self.window
         occurrences = recurring_ical_events.of(series).between(start - _MARGIN, end + _MARGIN)
-        sessions = [self._session(occurrence, key, is_series) for occurrence in occurrences]
+        sessions = [self._session(o, key, is_series, shifts) for o in occurrences]
+        if len({session.key for session in sessions}) < len(sessions):
+            raise ValueError("two of its occurrences have the same original start")
         return [session for session in sessions if start <= session.start < end]
 
-    def _session(self, occurrence: Event, key: str, is_series: bool) -> Session:
+    def _future_shifts(self, events: list[Event]) -> dict[datetime, timedelta]:
+        """How far each RANGE=THISANDFUTURE override moves the occurrences from it on."""
+        shifts = {}
+        for event in events:
+            if _parameter(event.get("RECURRENCE-ID"), "RANGE").upper() == "THISANDFUTURE":
+                original = to_utc(_moment(event, "RECURRENCE-ID"), self.zone)
+                shifts[original] = to_utc(_moment(event, "DTSTART"), self.zone) - original
+        return shifts
+
+    def _session(
+        self, occurrence: Event, key: str, is_series: bool, shifts: dict[datetime, timedelta]
+    ) -> Session:
         raw_start = _moment(occurrence, "DTSTART")
         all_day = not isinstance(raw_start, datetime)
         start = to_utc(raw_start, self.zone)
@@ -153,31 +173,57 @@ class SessionReader:
         else:
             end = start + timedelta(days=1) if all_day else start
         organizer = _address(_first(occurrence.get("ORGANIZER")))
-        if is_series:
-            # The library gives every occurrence a RECURRENCE-ID: the override's own, or
-            # the occurrence start; either is the stable original start.
-            original = to_utc(_moment(occurrence, "RECURRENCE-ID"), self.zone)
-            key = f"{key}/{original.isoformat()}"
         return Session(
-            key=key,
+            key=f"{key}/{self._original_start(occurrence, start, shifts)}" if is_series else key,
             title=_text(occurrence, "SUMMARY"),
             start=start,
             end=end,
             organizer_email=organizer,
-            organizer_is_practitioner=organizer in ("", self.practitioner_email.lower()),
+            organizer_is_practitioner=organizer in ("", self.practitioner_email.strip().lower()),
             attendees=tuple(_attendee(address) for address in _all(occurrence.get("ATTENDEE"))),
             description=_text(occurrence, "DESCRIPTION"),
             cancelled=_text(occurrence, "STATUS").upper() == "CANCELLED",
             all_day=all_day,
-            series_id=key.partition("/")[0] if is_series else "",
+            series_id=key if is_series else "",
             updated=self._updated(occurrence),
         )
+
+    def _original_start(
+        self, occurrence: Event, start: datetime, shifts: dict[datetime, timedelta]
+    ) -> str:
+        """The occurrence's slot in its series as UTC ISO 8601: stable when it is moved."""
+        # The library gives every occurrence a RECURRENCE-ID: the override's own, or the
+        # occurrence start. Occurrences after a THISANDFUTURE override carry that override's,
+        # so their original start is found by undoing its shift.
+        original = to_utc(_moment(occurrence, "RECURRENCE-ID"), self.zone)
+        if _parameter(occurrence.get("RECURRENCE-ID"), "RANGE").upper() == "THISANDFUTURE":
+            original = start - shifts.get(original, timedelta())
+        return original.isoformat()
 
     def _updated(self, event: Event) -> datetime | None:
         for name in ("LAST-MODIFIED", "DTSTAMP"):
             if name in event:
                 return to_utc(_moment(event, name), self.zone)
         return None
+
+
+def fixed_starts(calendar: Calendar, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+    """The earliest and latest start in `calendar` when no event in it recurs, else None.
+
+    Times without a zone are placed in `zone`; callers allow a day either side, since a
+    calendar's X-WR-TIMEZONE may place them differently.
+    """
+    starts = []
+    for event in calendar.subcomponents:
+        if not isinstance(event, Event):
+            continue
+        if event.errors or any(name in event for name in ("RRULE", "RDATE")):
+            return None
+        try:
+            starts.append(to_utc(_moment(event, "DTSTART"), zone))
+        except (KeyError, TypeError):
+            return None
+    return (min(starts), max(starts)) if starts else None
 
 
 def _by_uid(calendar: Calendar) -> dict[str, list[Event]]:

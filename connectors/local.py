@@ -1,21 +1,40 @@
 """A calendar kept in local .ics files: a vdir folder (vdirsyncer, khal) or one exported file.
 
 Files have no change tokens, so every poll is a complete listing of the sessions that start
-within a window around now, and the worker diffs it against its snapshot.
+within a window around now, and the worker diffs it against its snapshot. A vdir synced from
+a provider keeps years of past events; an unchanged file whose events all lie outside the
+window is not parsed again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from connectors.ical import FileReading, IcsError, SessionReader, parse_calendar
+from connectors.ical import FileReading, IcsError, SessionReader, fixed_starts, parse_calendar
 from worker.errors import CalendarFileError
 from worker.model import CalendarChanges
+
+# Room for times without a zone, which a file's X-WR-TIMEZONE may place differently.
+_SLACK = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class _Unchanged:
+    """A file as last read: its identity on disk and the span of its (fixed) event starts."""
+
+    stamp: tuple[int, int, int]
+    first_start: datetime
+    last_start: datetime
+
+    def outside(self, window: tuple[datetime, datetime]) -> bool:
+        start, end = window
+        return self.last_start + _SLACK < start or self.first_start - _SLACK >= end
 
 
 class LocalCalendar:
@@ -44,6 +63,7 @@ class LocalCalendar:
         self._clock = clock
         self._past = past
         self._ahead = ahead
+        self._unchanged: dict[str, _Unchanged] = {}
 
     def poll(self, cursor: str | None) -> CalendarChanges:
         """Every session starting within the window, as a complete listing.
@@ -52,7 +72,7 @@ class LocalCalendar:
         unreadable files are skipped and reported; an unreadable single file raises
         `CalendarFileError`, as does a missing path.
         """
-        now = self._clock()
+        now = self._clock().astimezone(UTC)
         reader = SessionReader(
             zone=self._zone,
             practitioner_email=self._practitioner_email,
@@ -78,29 +98,45 @@ class LocalCalendar:
 
     def _read_folder(self, reader: SessionReader) -> FileReading:
         reading = FileReading()
-        for file in self._calendar_files():
-            try:
-                calendar = parse_calendar(file.read_bytes())
-            except (OSError, IcsError) as error:
-                reading.problems.append(
-                    f"{file.name}: skipped because {_reason(error)}. "
-                    "Its sessions are neither read nor treated as deleted until it reads "
-                    "cleanly."
-                )
-                reading.unreadable.append(f"{file.name}:")
-                continue
-            found = reader.read(calendar, file.name)
-            reading.sessions.extend(found.sessions)
-            reading.problems.extend(found.problems)
-            reading.unreadable.extend(found.unreadable)
+        files = self._calendar_files()
+        self._unchanged = {
+            f.name: self._unchanged[f.name] for f in files if f.name in self._unchanged
+        }
+        for file in files:
+            reading.extend(self._read_file(file, reader))
         return reading
 
-    def _calendar_files(self) -> Iterable[Path]:
+    def _read_file(self, file: Path, reader: SessionReader) -> FileReading:
+        try:
+            # Stat before reading, so a change made during the read is seen next time.
+            stamp = _stamp(file)
+            known = self._unchanged.get(file.name)
+            if known and known.stamp == stamp and known.outside(reader.window):
+                return FileReading()
+            calendar = parse_calendar(file.read_bytes())
+        except (OSError, IcsError) as error:
+            problem = (
+                f"{file.name}: skipped because {_reason(error)}. Its sessions are neither "
+                "read nor treated as deleted until it reads cleanly."
+            )
+            return FileReading(problems=[problem], unreadable=[f"{file.name}:"])
+        self._remember(file.name, stamp, calendar)
+        return reader.read(calendar, file.name)
+
+    def _remember(self, name: str, stamp: tuple[int, int, int], calendar: Calendar) -> None:
+        span = fixed_starts(calendar, self._zone)
+        if span is None:
+            self._unchanged.pop(name, None)
+        else:
+            self._unchanged[name] = _Unchanged(stamp, *span)
+
+    def _calendar_files(self) -> list[Path]:
         try:
             entries = sorted(self._path.iterdir())
         except OSError as error:
             raise CalendarFileError(
-                f"The calendar folder {self._path} could not be listed ({_reason(error)}).",
+                f"The calendar folder {self._path} could not be listed "
+                f"({error.strerror or error}); check its permissions.",
                 path=str(self._path),
             ) from error
         # Editors leave lock files such as ".#event.ics"; they are not events.
@@ -121,6 +157,11 @@ class LocalCalendar:
                 file=self._path.name,
                 path=str(self._path),
             ) from error
+
+
+def _stamp(file: Path) -> tuple[int, int, int]:
+    status = file.stat()
+    return status.st_mtime_ns, status.st_size, status.st_ino
 
 
 def _reason(error: OSError | IcsError) -> str:
