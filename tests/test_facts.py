@@ -540,3 +540,29 @@ def test_observe_does_not_touch_the_snapshot_it_is_given() -> None:
     look(snapshot, listing())
 
     assert snapshot == {booked.key: booked}
+
+
+def test_a_weekly_series_moved_as_a_whole_reads_as_reschedules_not_deletions() -> None:
+    tuesday = session(key="f:weekly/tue", starts_in=DAY, series_id="f:weekly")
+    wednesday = session(key="f:weekly/wed", starts_in=2 * DAY, series_id="f:weekly")
+    seen = observe(
+        {tuesday.key: tuesday},
+        CalendarChanges(sessions=(wednesday,), complete=True),
+        now=NOW,
+        previous_poll=NOW - timedelta(minutes=1),
+    )
+    [moved] = seen.facts
+    assert moved.kind is FactKind.MOVED
+    assert moved.new_start == wednesday.start
+
+
+def test_an_occurrence_removed_from_a_series_with_no_new_one_is_still_a_cancellation() -> None:
+    tuesday = session(key="f:weekly/tue", starts_in=DAY, series_id="f:weekly")
+    far_later = session(key="f:weekly/next-month", starts_in=30 * DAY, series_id="f:weekly")
+    seen = observe(
+        {tuesday.key: tuesday},
+        CalendarChanges(sessions=(far_later,), complete=True),
+        now=NOW,
+        previous_poll=NOW - timedelta(minutes=1),
+    )
+    assert [f.kind for f in seen.facts] == [FactKind.INSTANCE_CANCELLED]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from worker.model import (
     Attendee,
@@ -52,12 +52,34 @@ def observe(
             continue
         facts += _compare(old, session, clock, tuple(markers))
         upserts.append(session)
+    arrivals = [s for s in incoming.values() if s.key not in known and s.series_id]
     for key in _vanished(known, incoming, changes):
         old = known[key]
-        if not old.cancelled:
+        if old.cancelled:
+            continue
+        successor = _rescheduled_as(old, arrivals)
+        if successor is not None:
+            facts.append(Fact(FactKind.MOVED, old, clock.first_seen(), new_start=successor.start))
+        else:
             facts.append(Fact(_cancel_kind(old), old, clock.first_seen()))
-            upserts.append(replace(old, cancelled=True))
+        upserts.append(replace(old, cancelled=True))
     return Observation(tuple(facts), tuple(upserts))
+
+
+def _rescheduled_as(old: Session, arrivals: list[Session]) -> Session | None:
+    """A series moved as a whole gives every occurrence a new key: match old to new by series.
+
+    Without this, moving a weekly session from Tuesday to Wednesday would read as the
+    practitioner deleting each Tuesday and booking a Wednesday.
+    """
+    if not old.series_id:
+        return None
+    siblings = [s for s in arrivals if s.series_id == old.series_id]
+    nearby = [s for s in siblings if abs(s.start - old.start) < _SERIES_SHIFT]
+    return min(nearby, key=lambda s: abs(s.start - old.start), default=None)
+
+
+_SERIES_SHIFT = timedelta(days=7)
 
 
 def _vanished(
