@@ -112,6 +112,8 @@ def _show_cycle(reports: list[lifecycle.AccountReport], once: bool) -> None:
     if once:
         print_table(cycle_table(reports))
     for report in reports:
+        for problem in report.sync.problems if report.sync else ():
+            log.warning("account %s: skipped: %s", report.account, problem)
         if report.error:
             log.warning("account %s: %s", report.account, report.error)
         for sent in report.sent:

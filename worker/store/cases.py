@@ -18,7 +18,6 @@ def record_decision(
     *,
     status: str,
     at: datetime,
-    reasons: tuple[str, ...] | None = None,
 ) -> int:
     client = decision.client
     cursor = db.execute(
@@ -30,7 +29,7 @@ def record_decision(
             client.email if client else None,
             client.name if client else "",
             str(decision.verdict),
-            json.dumps(list(reasons if reasons is not None else decision.reasons)),
+            json.dumps(list(decision.reasons)),
             decision.offence,
             status,
             utc_text(at),
