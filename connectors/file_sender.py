@@ -8,10 +8,12 @@ written atomically and an existing notice is never overwritten by a different on
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
 import tempfile
+import time
 from datetime import UTC, datetime
 from email.message import EmailMessage, MIMEPart
 from pathlib import Path
@@ -38,6 +40,7 @@ class FileSender:
         """
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _sweep_leftovers(self.folder)
             eml = self._publish_eml(self._stem(message), message.as_bytes())
         except OSError as exc:
             return Delivery(
@@ -74,6 +77,18 @@ class FileSender:
             return target
         finally:
             temporary.unlink(missing_ok=True)
+
+
+LEFTOVER_AGE = 600
+
+
+def _sweep_leftovers(folder: Path) -> None:
+    """Remove temporary copies a killed worker left behind: each holds a client's notice."""
+    cutoff = time.time() - LEFTOVER_AGE
+    for leftover in folder.glob(".notice-*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
 
 
 def _write_temporary(folder: Path, data: bytes) -> Path:

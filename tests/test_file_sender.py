@@ -7,13 +7,14 @@ import email.policy
 import errno
 import os
 import stat
+import time
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from connectors.file_sender import FileSender
+from connectors.file_sender import LEFTOVER_AGE, FileSender
 from worker.config import Practitioner
 from worker.message import build_message
 from worker.sender import Outcome, Sender
@@ -227,3 +228,20 @@ def test_a_failed_html_preview_still_counts_the_notice_as_written(
     assert delivery.provider_id == str(tmp_path / "main-42-reminder.eml")
     assert "not its HTML preview: Permission denied" in delivery.detail
     assert listing(tmp_path) == ["main-42-reminder.eml"]
+
+
+def test_temporary_copies_left_by_a_killed_worker_are_swept(tmp_path: Path) -> None:
+    folder = tmp_path / "outbox"
+    folder.mkdir()
+    old = folder / ".notice-abc.tmp"
+    old.write_text("Dear Sam, ...")
+    stale = time.time() - LEFTOVER_AGE - 60
+    os.utime(old, (stale, stale))
+    fresh = folder / ".notice-def.tmp"
+    fresh.write_text("being written right now")
+    message = EmailMessage()
+    message["X-Fair-Warning-Ref"] = "FW-SWEEP"
+    message.set_content("hello")
+    FileSender(folder=folder).send(message)
+    assert not old.exists()
+    assert fresh.exists()

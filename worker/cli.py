@@ -103,9 +103,11 @@ def run(ctx: click.Context, once: bool) -> None:
     """Watch the calendars and send notices (loops at poll_interval)."""
     config = load(ctx)
     try:
-        lifecycle.run(config, once=once, clock=utcnow, show=_show_cycle)
+        reports = lifecycle.run(config, once=once, clock=utcnow, show=_show_cycle)
     except FairWarningError as exc:
         fail(exc)
+    if any(report.error for report in reports):
+        sys.exit(EXIT_ATTENTION)
 
 
 def _show_cycle(reports: list[lifecycle.AccountReport], once: bool) -> None:
@@ -141,7 +143,10 @@ def preview(
         fail(exc)
     click.echo(message)
     if html_file is not None:
-        html_file.write_text(html or "(this notice has no HTML part)\n", encoding="utf-8")
+        try:
+            html_file.write_text(html or "(this notice has no HTML part)\n", encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {html_file}: {exc.strerror or exc}")
         click.echo(f"HTML written to {html_file}")
 
 
@@ -209,7 +214,8 @@ def _act(ctx: click.Context, action: Callable[[Desk], str], case_id: int) -> Non
 def status(ctx: click.Context, as_json: bool) -> None:
     """Health at a glance; exits 1 when something needs you."""
     config = load(ctx)
-    report = health(_db(config), utcnow(), config.poll_interval)
+    names = [a.name for a in config.accounts]
+    report = health(_db(config), names, utcnow(), config.poll_interval)
     click.echo(json.dumps(report, indent=2) if as_json else describe(report))
     sys.exit(EXIT_ATTENTION if report["needs_you"] else EXIT_OK)
 

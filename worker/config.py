@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from datetime import time, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -326,14 +327,32 @@ def _describe(error: Any, text: str) -> str:
 
 
 def _line_of(text: str, dotted: str) -> int | None:
-    """Best-effort line of a key: the last named part that appears as `key =` or `[key]`."""
-    names = [p for p in dotted.split(".") if p and not p.isdigit()]
-    for name in reversed(names):
-        pattern = re.compile(rf"^\s*(\[+\s*[\w.]*\b{re.escape(name)}\s*\]+|{re.escape(name)}\s*=)")
-        for number, line in enumerate(text.splitlines(), start=1):
-            if pattern.match(line):
-                return number
-    return None
+    """Best-effort line of a key path such as `clients.2.prepaid_balance`.
+
+    Each `name.N` narrows the search to the N-th `[[name]]` block; the last name is then
+    looked for as `name =` or a `[...name]` header inside that block.
+    """
+    lines = text.splitlines()
+    first, last = 0, len(lines)
+    parts = [p for p in dotted.split(".") if p]
+    for name, index in pairwise(parts):
+        if not index.isdigit():
+            continue
+        header = re.compile(rf"^\s*\[\[\s*(?:[\w.]*\.)?{re.escape(name)}\s*\]\]")
+        blocks = [n for n in range(first, last) if header.match(lines[n])]
+        if int(index) < len(blocks):
+            first = blocks[int(index)]
+            following = blocks[int(index) + 1 :]
+            last = following[0] if following else last
+    names = [p for p in parts if not p.isdigit()]
+    if not names:
+        return None
+    key = re.escape(names[-1])
+    pattern = re.compile(rf"^\s*(\[+\s*[\w.]*\b{key}\s*\]+|{key}\s*=)")
+    for number in range(first, last):
+        if pattern.match(lines[number]):
+            return number + 1
+    return first + 1 if first else None
 
 
 def _unknown_keys(model: BaseModel, prefix: str) -> list[str]:

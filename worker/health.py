@@ -10,10 +10,22 @@ from worker.store import outbox, views
 from worker.store.db import from_utc_text
 
 
-def health(db: sqlite3.Connection, now: datetime, interval: timedelta) -> dict[str, Any]:
-    """Accounts' last sync, notices by state, and whether anything needs the practitioner."""
+def health(
+    db: sqlite3.Connection, configured: list[str], now: datetime, interval: timedelta
+) -> dict[str, Any]:
+    """Accounts' last sync, notices by state, and whether anything needs the practitioner.
+
+    Every configured account is listed: one that never synced is stale, not absent.
+    """
     accounts = []
-    for row in views.accounts(db):
+    known = {row["name"]: row for row in views.accounts(db)}
+    for name in configured:
+        row = known.get(name) or {
+            "name": name,
+            "last_success_at": None,
+            "paused_until": None,
+            "pause_reason": None,
+        }
         last = row["last_success_at"]
         stale = last is None or now - from_utc_text(last) > 3 * interval + timedelta(minutes=1)
         accounts.append(
@@ -40,6 +52,8 @@ def describe(report: dict[str, Any]) -> str:
     lines = []
     for account in report["accounts"]:
         state = "STALE: not synced recently" if account["stale"] else "ok"
+        if account["last_sync"] is None:
+            state = "never synced: is `fairwarning run` running?"
         lines.append(f"account {account['name']}: last sync {account['last_sync']} ({state})")
     counts = ", ".join(f"{n} {state}" for state, n in sorted(report["notices"].items()))
     lines.append(f"notices: {counts or 'none yet'}")

@@ -31,8 +31,10 @@ class _Stop:
         self.event.set()
 
 
-def run(config: Config, *, once: bool, clock: Callable[[], datetime], show: Show | None) -> None:
-    """Run cycles until stopped (or one cycle with `once`)."""
+def run(
+    config: Config, *, once: bool, clock: Callable[[], datetime], show: Show | None
+) -> list[AccountReport]:
+    """Run cycles until stopped (or one cycle with `once`); returns the last cycle's reports."""
     with only_worker(config.state_dir):
         worker = build_worker(config, clock=clock)
         stop = _Stop()
@@ -45,6 +47,6 @@ def run(config: Config, *, once: bool, clock: Callable[[], datetime], show: Show
                 if show is not None:
                     show(reports, once)
                 if once or stop.event.wait(config.poll_interval.total_seconds()):
-                    return
+                    return reports
         finally:
             worker.db.close()

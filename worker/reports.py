@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from worker.cycle import AccountReport
@@ -33,7 +34,7 @@ def cycle_table(reports: Iterable[AccountReport]) -> Table:
 def _cycle_rows(report: AccountReport) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     if report.error:
-        rows.append(("", "", "[red]error[/]", report.error, ""))
+        rows.append(("", "", "[red]error[/]", escape(report.error), ""))
     sync = report.sync
     if sync is not None and sync.baseline:
         why = "first look at this calendar: nothing is judged"
@@ -45,15 +46,17 @@ def _cycle_rows(report: AccountReport) -> list[tuple[str, ...]]:
         notice = sent.pop(key, None)
         rows.append(
             (
-                who,
-                decision.fact.session.title,
+                escape(who),
+                escape(decision.fact.session.title),
                 _verdict(str(decision.verdict)),
-                "\n".join(decision.reasons),
+                escape("\n".join(decision.reasons)),
                 _notice(notice) if notice else "",
             )
         )
     for notice in sent.values():
-        rows.append((notice.client_email, "(decided earlier)", notice.kind, "", _notice(notice)))
+        rows.append(
+            (escape(notice.client_email), "(decided earlier)", notice.kind, "", _notice(notice))
+        )
     for ref in report.interrupted:
         why = "the worker stopped while sending; check your Sent folder"
         rows.append(("", ref, "[red]unknown[/]", why, ""))
@@ -64,7 +67,7 @@ def _notice(sent: Sent) -> str:
     lines = [f"{sent.ref} {sent.outcome}", sent.detail, sent.written_to]
     if sent.prepaid_balance is not None:
         lines.insert(1, f"prepaid sessions left: {sent.prepaid_balance}")
-    return "\n".join(line for line in lines if line)
+    return escape("\n".join(line for line in lines if line))
 
 
 def cases_table(cases: list[dict[str, Any]], title: str) -> Table:
@@ -81,11 +84,11 @@ def cases_table(cases: list[dict[str, Any]], title: str) -> Table:
         table.add_row(
             str(case["id"]),
             case["cancelled_at"][:16].replace("T", " "),
-            case["client_email"] or "-",
-            f"{case['title']}\n{(case['start'] or '')[:16].replace('T', ' ')} UTC",
-            _verdict(case["verdict"]) + status,
-            "\n".join(case["reasons"]),
-            notice,
+            escape(case["client_email"] or "-"),
+            escape(f"{case['title']}\n{(case['start'] or '')[:16].replace('T', ' ')} UTC"),
+            _verdict(case["verdict"]) + escape(status),
+            escape("\n".join(case["reasons"])),
+            escape(notice),
         )
     return table
 
