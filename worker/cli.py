@@ -111,8 +111,11 @@ def run(ctx: click.Context, once: bool) -> None:
 
 
 def _show_cycle(reports: list[lifecycle.AccountReport], once: bool) -> None:
-    if once:
-        print_table(cycle_table(reports))
+    table = cycle_table(reports)
+    if once and table.row_count:
+        print_table(table)
+    elif once:
+        click.echo("Nothing new this cycle: no decisions, no notices.")
     for report in reports:
         for problem in report.sync.problems if report.sync else ():
             log.warning("account %s: skipped: %s", report.account, problem)
@@ -253,7 +256,7 @@ def demo_command(folder: Path) -> None:
     click.echo(f"\nNotices written so far ({len(notices)}), open the .html in a browser:")
     for path in notices:
         click.echo(f"  {path}  ·  {path.with_suffix('.html')}")
-    click.echo(f"\nTry: fairwarning --config {config_path} review | history | status")
+    click.echo(f"\nTry: {sys.argv[0]} --config {config_path} review   (or history, status)")
 
 
 def _db(config: Config) -> sqlite3.Connection:
