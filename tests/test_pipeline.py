@@ -13,6 +13,7 @@ from tests.pipeline import SAM, Practice
 from worker.casework import approve, open_desk, waive
 from worker.clients import load_directory
 from worker.errors import Recoverable
+from worker.health import describe, health
 from worker.model import Attendee, CalendarChanges, Response
 from worker.sender import Delivery, Outcome
 from worker.store.db import transaction
@@ -399,3 +400,21 @@ def test_an_address_that_cannot_be_mailed_is_rejected_for_review_not_retried(
     assert "not a single plain email address" in report.sent[0].detail
     practice.clock.advance(HOUR)
     assert practice.cycle().sent == []
+
+
+def test_status_flags_a_notice_held_up_by_a_broken_template(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    (templates / "en").mkdir(parents=True)
+    (templates / "en" / "reminder.subject.j2").write_text("{{ no_such_variable }}")
+    practice = Practice(tmp_path, templates_dir=templates)
+    practice.book("s1", SAM, 5 * HOUR)
+    practice.baseline()
+    practice.calendar.decline("s1", SAM)
+    practice.cycle()
+    practice.clock.advance(HOUR)
+    practice.cycle()
+    report = health(practice.db, ["main"], practice.clock(), timedelta(minutes=1))
+    assert report["needs_you"]
+    [stuck] = report["stuck"]
+    assert "no_such_variable" in stuck
+    assert "waiting for a template fix" in describe(report)

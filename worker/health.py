@@ -39,12 +39,14 @@ def health(
         )
     waiting = views.needing_practitioner(db)
     notices = outbox.counts_by_state(db)
+    stuck = views.stuck_notices(db)
     return {
         "accounts": accounts,
         "notices": notices,
         "waiting_for_you": [c["id"] for c in waiting],
         "problems": [p["text"] for p in views.problems(db)],
-        "needs_you": bool(waiting) or any(a["stale"] for a in accounts),
+        "stuck": [f"{n['ref']} to {n['client_email']}: {n['detail']}" for n in stuck],
+        "needs_you": bool(waiting or stuck) or any(a["stale"] for a in accounts),
     }
 
 
@@ -60,6 +62,8 @@ def describe(report: dict[str, Any]) -> str:
     if report["waiting_for_you"]:
         ids = ", ".join(str(i) for i in report["waiting_for_you"])
         lines.append(f"waiting for you: cases {ids} (see `fairwarning review`)")
+    for notice in report["stuck"]:
+        lines.append(f"waiting for a template fix: {notice}")
     for problem in report["problems"]:
         lines.append(f"problem: {problem}")
     return "\n".join(lines)

@@ -44,3 +44,12 @@ def accounts(db: sqlite3.Connection) -> list[dict[str, Any]]:
 
 def problems(db: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in db.execute("SELECT * FROM problems ORDER BY first_seen")]
+
+
+def stuck_notices(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Queued notices that could not be rendered: a template needs fixing."""
+    rows = db.execute(
+        "SELECT ref, client_email, detail FROM outbox WHERE state = 'queued'"
+        " AND detail LIKE 'not rendered:%' ORDER BY id"
+    )
+    return [dict(r) for r in rows]
