@@ -12,10 +12,11 @@ import pytest
 from tests.pipeline import SAM, Practice
 from worker.casework import approve, open_desk, waive
 from worker.clients import load_directory
-from worker.errors import Recoverable
+from worker.errors import AccountNeedsPractitioner, Recoverable
 from worker.health import describe, health
 from worker.model import Attendee, CalendarChanges, Response
 from worker.sender import Delivery, Outcome
+from worker.store import sync_state
 from worker.store.db import transaction
 
 HOUR = timedelta(hours=1)
@@ -418,3 +419,87 @@ def test_status_flags_a_notice_held_up_by_a_broken_template(tmp_path: Path) -> N
     [stuck] = report["stuck"]
     assert "no_such_variable" in stuck
     assert "waiting for a template fix" in describe(report)
+
+
+class _Revoked:
+    """A calendar or mailbox whose token was revoked: every call needs the practitioner."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def poll(self, cursor: str | None) -> CalendarChanges:
+        self.calls += 1
+        raise AccountNeedsPractitioner("run: fairwarning auth google --account main ...")
+
+    def send(self, message: object) -> Delivery:
+        self.calls += 1
+        raise AccountNeedsPractitioner("run: fairwarning auth google --account main ...")
+
+
+def test_a_revoked_calendar_pauses_the_account_and_is_retried_hourly_not_every_cycle(
+    practice: Practice,
+) -> None:
+    practice.baseline()
+    revoked = _Revoked()
+    real = practice.worker.mailrooms[0]
+    practice.worker.mailrooms[0] = replace(real, calendar=revoked)
+    first = practice.cycle()
+    practice.clock.advance(timedelta(minutes=5))
+    second = practice.cycle()
+    assert revoked.calls == 1
+    assert "fairwarning auth google" in first.error
+    assert second.error.startswith("paused until")
+    practice.clock.advance(HOUR)
+    practice.worker.mailrooms[0] = real
+    assert practice.cycle().error == ""
+    [account] = practice.query("SELECT paused_until FROM accounts")
+    assert account["paused_until"] is None
+
+
+def test_a_revoked_mailbox_keeps_the_notice_queued_and_sends_it_once_after_reauthorising(
+    practice: Practice,
+) -> None:
+    practice.book("s1", SAM, 5 * HOUR)
+    practice.baseline()
+    practice.calendar.decline("s1", SAM)
+    practice.cycle()
+    revoked = _Revoked()
+    real = practice.worker.mailrooms[0]
+    practice.worker.mailrooms[0] = replace(real, sender=revoked)
+    practice.clock.advance(HOUR)
+    report = practice.cycle()
+    assert [s.outcome for s in report.sent] == ["paused"]
+    assert practice.outbox_states() == ["queued"]
+    practice.clock.advance(timedelta(minutes=5))
+    practice.cycle()
+    assert revoked.calls == 1, "no send is attempted while sending is paused"
+    with transaction(practice.db):
+        sync_state.resume(practice.db, "main")
+    practice.worker.mailrooms[0] = real
+    practice.cycle()
+    practice.cycle()
+    assert len(practice.sent_to(SAM)) == 1
+
+
+def test_a_daily_sending_limit_holds_every_notice_until_the_providers_time(
+    practice: Practice,
+) -> None:
+    for number, client in enumerate((SAM, "lucia@example.org", "new@example.org")):
+        practice.book(f"s{number}", client, 5 * HOUR)
+    practice.baseline()
+    for number, client in enumerate((SAM, "lucia@example.org", "new@example.org")):
+        practice.calendar.decline(f"s{number}", client)
+    practice.cycle()
+    limit_ends = practice.clock.now + 10 * HOUR
+    practice.sender.script = [
+        Delivery(Outcome.DEFERRED, "Mail sending limit", retry_at=limit_ends, pause_sending=True)
+    ]
+    practice.clock.advance(HOUR)
+    report = practice.cycle()
+    assert [s.outcome for s in report.sent] == ["paused"]
+    assert practice.sender.sent == []
+    practice.clock.advance(HOUR)
+    assert practice.cycle().sent == []
+    practice.clock.now = limit_ends + timedelta(minutes=1)
+    practice.cycle()
+    assert len(practice.sender.sent) == 3

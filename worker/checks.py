@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from worker.clients import load_directory
-from worker.config import Config
+from worker.config import Config, LocalCalendarSettings
 from worker.errors import FairWarningError
 from worker.message import build_message
 from worker.templates import TemplateLibrary
@@ -58,8 +58,9 @@ def check_state_dir(state_dir: Path) -> list[str]:
 def check_accounts(config: Config) -> list[str]:
     problems = []
     for account in config.accounts:
-        path = account.calendar.path
-        if not path.exists():
+        settings = account.calendar
+        if isinstance(settings, LocalCalendarSettings) and not settings.path.exists():
+            path = settings.path
             problems.append(
                 f"account {account.name}: calendar path {path} does not exist; "
                 "fix `path` in its calendar section"

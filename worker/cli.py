@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
@@ -21,39 +19,18 @@ from worker import checks, demo, lifecycle, starter
 from worker.casework import Desk
 from worker.casework import approve as approve_case
 from worker.casework import waive as waive_case
-from worker.config import Config, default_config_path, json_schema, load_config
+from worker.cli_auth import auth_group
+from worker.cli_common import EXIT_ATTENTION, EXIT_OK, fail, load, open_state, utcnow
+from worker.config import default_config_path, json_schema, load_config
 from worker.errors import FairWarningError
 from worker.health import describe, health
 from worker.preview import render_preview
 from worker.reports import cases_table, cycle_table, print_table
 from worker.store import views
-from worker.store.db import open_database, transaction
+from worker.store.db import transaction
 from worker.wiring import desk_for
 
 log = logging.getLogger("fairwarning")
-EXIT_OK, EXIT_ATTENTION, EXIT_BROKEN = 0, 1, 2
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def fail(error: FairWarningError | str) -> NoReturn:
-    message = error.message if isinstance(error, FairWarningError) else error
-    code = error.exit_code if isinstance(error, FairWarningError) else EXIT_BROKEN
-    click.echo(f"fairwarning: {message}", err=True)
-    sys.exit(code)
-
-
-def load(ctx: click.Context) -> Config:
-    path: Path = ctx.obj["config_path"]
-    try:
-        config, warnings = load_config(path)
-    except FairWarningError as exc:
-        fail(exc)
-    for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
-    return config
 
 
 @click.group()
@@ -160,7 +137,7 @@ def preview(
 def history(ctx: click.Context, client_email: str | None, as_json: bool) -> None:
     """Every case the worker judged, with its reasons and what was sent."""
     config = load(ctx)
-    cases = views.cases(_db(config), client=client_email.lower() if client_email else None)
+    cases = views.cases(open_state(config), client=client_email.lower() if client_email else None)
     if as_json:
         click.echo(json.dumps(cases, indent=2))
     else:
@@ -172,7 +149,7 @@ def history(ctx: click.Context, client_email: str | None, as_json: bool) -> None
 def review(ctx: click.Context) -> None:
     """Cases waiting for you: approve ID sends the notice, waive ID lets it go."""
     config = load(ctx)
-    waiting = views.needing_practitioner(_db(config))
+    waiting = views.needing_practitioner(open_state(config))
     if not waiting:
         click.echo("Nothing needs you.")
         return
@@ -200,7 +177,7 @@ def waive(ctx: click.Context, case_id: int, reason: str) -> None:
 
 def _act(ctx: click.Context, action: Callable[[Desk], str], case_id: int) -> None:
     config = load(ctx)
-    db = _db(config)
+    db = open_state(config)
     row = db.execute("SELECT account FROM decisions WHERE id = ?", (case_id,)).fetchone()
     account = row["account"] if row else config.accounts[0].name
     try:
@@ -218,7 +195,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Health at a glance; exits 1 when something needs you."""
     config = load(ctx)
     names = [a.name for a in config.accounts]
-    report = health(_db(config), names, utcnow(), config.poll_interval)
+    report = health(open_state(config), names, utcnow(), config.poll_interval)
     click.echo(json.dumps(report, indent=2) if as_json else describe(report))
     sys.exit(EXIT_ATTENTION if report["needs_you"] else EXIT_OK)
 
@@ -259,8 +236,4 @@ def demo_command(folder: Path) -> None:
     click.echo(f"\nTry: {sys.argv[0]} --config {config_path} review   (or history, status)")
 
 
-def _db(config: Config) -> sqlite3.Connection:
-    try:
-        return open_database(config.state_dir)
-    except FairWarningError as exc:
-        fail(exc)
+main.add_command(auth_group)

@@ -9,22 +9,25 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from worker.calendar import CalendarSource
 from worker.casework import Desk, open_desk
 from worker.clients import ClientDirectory
 from worker.config import Config
 from worker.delivery import Post, Sent, deliver_due
-from worker.errors import FairWarningError
+from worker.errors import AccountNeedsPractitioner, FairWarningError
 from worker.sender import Sender
-from worker.store import outbox
+from worker.store import outbox, sync_state
 from worker.store.audit import audit
 from worker.store.db import transaction
 from worker.sync import SyncReport, sync_account
 from worker.templates import TemplateLibrary
 
 log = logging.getLogger("fairwarning")
+
+# An account that needs the practitioner is tried again this often, never in a tight loop.
+PAUSE = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +81,19 @@ class Worker:
         report = AccountReport(room.name)
         now = self.clock()
         report.interrupted = outbox.recover_interrupted(self.db, room.name, now)
+        with transaction(self.db):
+            state = sync_state.account_state(self.db, room.name)
         try:
-            report.sync = sync_account(self.desk(room.name, now), room.calendar)
+            if state.sync_paused(now):
+                report.error = f"paused until {state.paused_until:%Y-%m-%d %H:%M} UTC: "
+                report.error += state.pause_reason
+            else:
+                report.sync = sync_account(self.desk(room.name, now), room.calendar)
+        except AccountNeedsPractitioner as exc:
+            report.error = exc.message
+            with transaction(self.db):
+                sync_state.pause(self.db, room.name, now + PAUSE, exc.message)
+                audit(self.db, now, room.name, "paused", exc.message)
         except FairWarningError as exc:
             report.error = exc.message
             self._note(room.name, "sync failed", exc.message)

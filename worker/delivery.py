@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from worker.config import Policy, Practitioner
-from worker.errors import TemplateError
+from worker.errors import AccountNeedsPractitioner, TemplateError
 from worker.message import build_message
 from worker.quiet import quiet_until
 from worker.sender import Delivery, Outcome, Sender
-from worker.store import outbox
+from worker.store import outbox, sync_state
 from worker.store.audit import audit
 from worker.store.db import transaction, utc_text
 from worker.store.outbox import NoticeRow
@@ -23,6 +23,8 @@ from worker.templates import TemplateLibrary
 from worker.wording import NoticeFacts, notice_variables
 
 DEFERRAL = timedelta(minutes=5)
+SENDING_PAUSE = timedelta(hours=1)
+PAUSED = "paused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +54,20 @@ class Post:
 
 
 def deliver_due(post: Post, now: datetime) -> list[Sent]:
-    """Send every queued notice whose time has come."""
+    """Send every queued notice whose time has come, unless sending is paused."""
     with transaction(post.db):
+        if sync_state.account_state(post.db, post.account).sending_paused(now):
+            return []
         due = outbox.due(post.db, post.account, now)
-    return [result for row in due if (result := _deliver(post, row, now)) is not None]
+    results = []
+    for row in due:
+        result = _deliver(post, row, now)
+        if result is None:
+            continue
+        results.append(result)
+        if result.outcome == PAUSED:
+            break
+    return results
 
 
 def stored_facts(row: NoticeRow) -> NoticeFacts:
@@ -115,6 +127,14 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
         return None
     try:
         delivery = post.sender.send(message)
+    except AccountNeedsPractitioner as exc:
+        # Raised before any request went out (the token could not be had): safe to requeue.
+        until = now + SENDING_PAUSE
+        with transaction(post.db):
+            outbox.set_state(post.db, row.id, "queued", now, detail=exc.message)
+            sync_state.pause_sending(post.db, post.account, until, exc.message)
+            audit(post.db, now, post.account, "sending paused", exc.message)
+        return Sent(row.ref, row.kind, row.client_email, row.session_key, PAUSED, exc.message)
     except Exception as exc:  # a crash mid-send must still be recorded as unknown
         delivery = Delivery(Outcome.UNKNOWN, detail=f"{type(exc).__name__}: {exc}")
     return _record(post, row, delivery, now)
@@ -123,14 +143,20 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
 def _record(post: Post, row: NoticeRow, delivery: Delivery, now: datetime) -> Sent:
     state = str(delivery.outcome)
     changes = {"detail": delivery.detail, "provider_id": delivery.provider_id}
+    retry_at = delivery.retry_at or now + DEFERRAL
     if delivery.outcome is Outcome.DEFERRED:
         state = "queued"
-        changes["not_before"] = utc_text(delivery.retry_at or now + DEFERRAL)
+        changes["not_before"] = utc_text(retry_at)
     if delivery.outcome is Outcome.SENT:
         changes["written_to"] = delivery.provider_id
     with transaction(post.db):
         outbox.set_state(post.db, row.id, state, now, **changes)
         audit(post.db, now, post.account, f"notice {state}", f"{row.ref} to {row.client_email}")
+        if delivery.pause_sending:
+            reason = f"sending paused by the provider until {utc_text(retry_at)}: {delivery.detail}"
+            sync_state.pause_sending(post.db, post.account, retry_at, reason)
+            audit(post.db, now, post.account, "sending paused", reason)
+            state = PAUSED
     return Sent(
         row.ref,
         row.kind,

@@ -14,7 +14,8 @@ class Outcome(enum.StrEnum):
 
     `UNKNOWN` means the request may have reached the provider: it must never be retried
     blindly. `DEFERRED` means the provider said it did not take the message (throttled):
-    it is safe to try again after `retry_at`.
+    it is safe to try again after `retry_at`. A deferral with `pause_sending` (a daily
+    sending limit) holds every notice of the account until `retry_at`.
     """
 
     SENT = "sent"
@@ -31,6 +32,7 @@ class Delivery:
     detail: str = ""
     provider_id: str = ""
     retry_at: datetime | None = None
+    pause_sending: bool = False
 
 
 class Sender(Protocol):

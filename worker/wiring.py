@@ -13,9 +13,17 @@ from pathlib import Path
 from worker.calendar import CalendarSource
 from worker.casework import Desk, open_desk
 from worker.clients import load_directory
-from worker.config import Account, Config
+from worker.config import (
+    Account,
+    Config,
+    GmailSenderSettings,
+    GoogleCalendarSettings,
+    MicrosoftCalendarSettings,
+    OutlookSenderSettings,
+)
 from worker.cycle import Mailroom, Worker
 from worker.errors import StateError
+from worker.private_files import tokens_dir
 from worker.sender import Sender
 from worker.store.db import open_database
 from worker.templates import TemplateLibrary
@@ -34,7 +42,7 @@ def build_worker(config: Config, *, clock: Callable[[], datetime]) -> Worker:
         templates=TemplateLibrary(user_dir=config.templates_dir),
         db=open_database(config.state_dir),
         mailrooms=[
-            Mailroom(a.name, build_calendar(a, config, clock), build_sender(a, config))
+            Mailroom(a.name, build_calendar(a, config, clock), build_sender(a, config, clock))
             for a in config.accounts
         ],
         clock=clock,
@@ -44,24 +52,80 @@ def build_worker(config: Config, *, clock: Callable[[], datetime]) -> Worker:
 def build_calendar(
     account: Account, config: Config, clock: Callable[[], datetime]
 ) -> CalendarSource:
-    """The account's calendar source; connectors are imported only when configured."""
+    """The account's calendar source; a provider's SDK is imported only when configured."""
+    settings = account.calendar
+    practitioner = config.practitioner
+    tokens = tokens_dir(config.state_dir)
+    if isinstance(settings, GoogleCalendarSettings):
+        from connectors.google import GoogleCalendar
+
+        google: CalendarSource = GoogleCalendar(
+            account=account.name,
+            token_path=google_token_path(config, account.name),
+            calendar_id=settings.calendar_id,
+            practitioner_email=practitioner.email,
+            time_zone=practitioner.time_zone,
+            api_endpoint=settings.api_endpoint,
+            clock=clock,
+        )
+        return google
+    if isinstance(settings, MicrosoftCalendarSettings):
+        from connectors.microsoft import OutlookCalendar
+
+        microsoft: CalendarSource = OutlookCalendar(
+            account=account.name,
+            tokens_dir=tokens,
+            graph_url=settings.graph_url,
+            past=settings.past,
+            ahead=settings.ahead,
+            practitioner_email=practitioner.email,
+            time_zone=practitioner.time_zone,
+            clock=clock,
+        )
+        return microsoft
     from connectors.local import LocalCalendar
 
     return LocalCalendar(
-        path=account.calendar.path,
-        practitioner_email=config.practitioner.email,
-        time_zone=config.practitioner.time_zone,
+        path=settings.path,
+        practitioner_email=practitioner.email,
+        time_zone=practitioner.time_zone,
         clock=clock,
     )
 
 
-def build_sender(account: Account, config: Config) -> Sender:
+def build_sender(account: Account, config: Config, clock: Callable[[], datetime]) -> Sender:
     """The account's sender; in dry-run mode every notice is written to the state directory."""
     from connectors.file_sender import FileSender
 
+    settings = account.sender
     if config.policy.mode == "dry-run":
         return FileSender(folder=dry_run_folder(config, account.name))
-    return FileSender(folder=account.sender.folder)
+    if isinstance(settings, GmailSenderSettings):
+        from connectors.google import GmailSender
+
+        gmail: Sender = GmailSender(
+            account=account.name,
+            token_path=google_token_path(config, account.name),
+            api_endpoint=settings.api_endpoint,
+            clock=clock,
+        )
+        return gmail
+    if isinstance(settings, OutlookSenderSettings):
+        from connectors.microsoft import OutlookSender
+
+        outlook: Sender = OutlookSender(
+            account=account.name,
+            tokens_dir=tokens_dir(config.state_dir),
+            graph_url=settings.graph_url,
+            save_to_sent_items=settings.save_to_sent_items,
+            clock=clock,
+        )
+        return outlook
+    return FileSender(folder=settings.folder)
+
+
+def google_token_path(config: Config, account: str) -> Path:
+    return tokens_dir(config.state_dir) / f"{account}.google.json"
 
 
 def dry_run_folder(config: Config, account: str) -> Path:
@@ -84,3 +148,20 @@ def only_worker(state_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(handle)
+
+
+def describe_credentials(config: Config, account: Account) -> str:
+    """One line about the account's stored credentials, for `fairwarning auth status`."""
+    if isinstance(account.calendar, GoogleCalendarSettings) or isinstance(
+        account.sender, GmailSenderSettings
+    ):
+        from connectors.google import describe_credentials as google
+
+        return str(google(google_token_path(config, account.name)))
+    if isinstance(account.calendar, MicrosoftCalendarSettings) or isinstance(
+        account.sender, OutlookSenderSettings
+    ):
+        from connectors.microsoft import describe_credentials as microsoft
+
+        return str(microsoft(account=account.name, tokens_dir=tokens_dir(config.state_dir)))
+    return "local calendar and file sender: no credentials needed"

@@ -21,6 +21,14 @@ class AccountState:
     last_success_at: datetime | None
     paused_until: datetime | None
     pause_reason: str
+    sending_paused_until: datetime | None
+    sending_pause_reason: str
+
+    def sync_paused(self, now: datetime) -> bool:
+        return self.paused_until is not None and self.paused_until > now
+
+    def sending_paused(self, now: datetime) -> bool:
+        return self.sending_paused_until is not None and self.sending_paused_until > now
 
 
 def account_state(db: sqlite3.Connection, name: str) -> AccountState:
@@ -33,6 +41,8 @@ def account_state(db: sqlite3.Connection, name: str) -> AccountState:
         last_success_at=_maybe_time(row["last_success_at"]),
         paused_until=_maybe_time(row["paused_until"]),
         pause_reason=row["pause_reason"] or "",
+        sending_paused_until=_maybe_time(row["sending_paused_until"]),
+        sending_pause_reason=row["sending_pause_reason"] or "",
     )
 
 
@@ -41,9 +51,38 @@ def _maybe_time(text: str | None) -> datetime | None:
 
 
 def record_poll(db: sqlite3.Connection, name: str, *, cursor: str | None, at: datetime) -> None:
+    """A successful poll also ends a pause of polling: whatever was wrong has been fixed."""
     db.execute(
-        "UPDATE accounts SET cursor = ?, baselined = 1, last_success_at = ? WHERE name = ?",
+        "UPDATE accounts SET cursor = ?, baselined = 1, last_success_at = ?,"
+        " paused_until = NULL, pause_reason = NULL WHERE name = ?",
         (cursor, utc_text(at), name),
+    )
+
+
+def pause(db: sqlite3.Connection, name: str, until: datetime, reason: str) -> None:
+    """Stop polling this account until `until` (it needs the practitioner, or a rest)."""
+    db.execute("INSERT OR IGNORE INTO accounts (name) VALUES (?)", (name,))
+    db.execute(
+        "UPDATE accounts SET paused_until = ?, pause_reason = ? WHERE name = ?",
+        (utc_text(until), reason, name),
+    )
+
+
+def pause_sending(db: sqlite3.Connection, name: str, until: datetime, reason: str) -> None:
+    """Hold this account's notices until `until` (a provider's sending limit, a lost token)."""
+    db.execute("INSERT OR IGNORE INTO accounts (name) VALUES (?)", (name,))
+    db.execute(
+        "UPDATE accounts SET sending_paused_until = ?, sending_pause_reason = ? WHERE name = ?",
+        (utc_text(until), reason, name),
+    )
+
+
+def resume(db: sqlite3.Connection, name: str) -> None:
+    """Lift every pause, e.g. after the practitioner authorised the account again."""
+    db.execute(
+        "UPDATE accounts SET paused_until = NULL, pause_reason = NULL,"
+        " sending_paused_until = NULL, sending_pause_reason = '' WHERE name = ?",
+        (name,),
     )
 
 
