@@ -24,6 +24,7 @@ from worker.cli_common import EXIT_ATTENTION, EXIT_OK, fail, load, open_state, u
 from worker.config import default_config_path, json_schema, load_config
 from worker.errors import FairWarningError
 from worker.health import describe, health
+from worker.logs import TEXT_LOG, JsonLines
 from worker.preview import render_preview
 from worker.reports import cases_table, cycle_table, print_table
 from worker.store import views
@@ -41,14 +42,18 @@ log = logging.getLogger("fairwarning")
     help="Configuration file (default: $FAIRWARNING_CONFIG, else ~/.config/fairwarning/).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log every step to stderr.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="text suits journald; json suits log shippers.",
+)
 @click.pass_context
-def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
+def main(ctx: click.Context, config_path: Path | None, verbose: bool, log_format: str) -> None:
     """Fair Warning: kind reminders and forfeiture notices for late cancellations."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(TEXT_LOG))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     ctx.obj = {"config_path": config_path or default_config_path()}
 
 
@@ -80,7 +85,9 @@ def run(ctx: click.Context, once: bool) -> None:
     """Watch the calendars and send notices (loops at poll_interval)."""
     config = load(ctx)
     try:
-        reports = lifecycle.run(config, once=once, clock=utcnow, show=_show_cycle)
+        reports = lifecycle.run(
+            config, once=once, clock=utcnow, show=_show_cycle, config_path=ctx.obj["config_path"]
+        )
     except FairWarningError as exc:
         fail(exc)
     if any(report.error for report in reports):
