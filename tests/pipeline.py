@@ -118,6 +118,13 @@ class Practice:
         assert report.sync is not None
         assert report.sync.baseline
 
+    def notices(self) -> list[EmailMessage]:
+        """Messages to clients (alerts to the practitioner left out)."""
+        return [m for m in self.sender.sent if PRACTITIONER not in str(m["To"])]
+
+    def alerts(self) -> list[EmailMessage]:
+        return self.sent_to(PRACTITIONER)
+
     def sent_to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.sender.sent if address in str(m["To"])]
 

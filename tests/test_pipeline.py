@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
-import pytest
-
 from tests.pipeline import SAM, Practice
 from worker.casework import approve, open_desk, waive
 from worker.clients import load_directory
@@ -20,11 +18,6 @@ from worker.store import sync_state
 from worker.store.db import transaction
 
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture
-def practice(tmp_path: Path) -> Practice:
-    return Practice(tmp_path)
 
 
 def _desk(practice: Practice):  # type: ignore[no-untyped-def]
@@ -43,7 +36,7 @@ def test_first_look_at_a_calendar_judges_nothing(practice: Practice) -> None:
     assert report.sync is not None
     assert report.sync.baseline
     assert report.sync.decisions == ()
-    assert practice.sender.sent == []
+    assert practice.notices() == []
 
 
 def test_late_decline_sends_a_reminder_to_the_client_after_the_undo_window(
@@ -54,11 +47,11 @@ def test_late_decline_sends_a_reminder_to_the_client_after_the_undo_window(
     practice.clock.advance(timedelta(minutes=1))
     practice.calendar.decline("s1", SAM)
     practice.cycle()
-    assert practice.sender.sent == [], "the undo window holds the notice"
+    assert practice.notices() == [], "the undo window holds the notice"
     assert practice.outbox_states() == ["queued"]
     practice.clock.advance(timedelta(minutes=11))
     practice.cycle()
-    [message] = practice.sender.sent
+    [message] = practice.notices()
     assert message["To"].addresses[0].addr_spec == SAM
     assert "Dana Rivera" in str(message["From"])
     assert "4 hours and 59 minutes" in _body(message)
@@ -79,7 +72,7 @@ def test_session_restored_within_the_undo_window_sends_nothing_and_does_not_coun
     practice.cycle()
     practice.clock.advance(timedelta(minutes=30))
     practice.cycle()
-    assert practice.sender.sent == []
+    assert practice.notices() == []
     assert practice.outbox_states() == ["dropped"]
     assert practice.query("SELECT * FROM ledger WHERE waived_at IS NULL") == []
 
@@ -116,7 +109,7 @@ def test_on_time_cancellation_sends_nothing(practice: Practice) -> None:
     assert decision.verdict == "ignore"
     practice.clock.advance(HOUR)
     practice.cycle()
-    assert practice.sender.sent == []
+    assert practice.notices() == []
 
 
 def test_decline_withdrawn_and_repeated_after_the_notice_went_sends_no_second_notice(
@@ -149,7 +142,7 @@ def test_review_mode_waits_for_approval_then_sends(tmp_path: Path) -> None:
     practice.cycle()
     practice.clock.advance(HOUR)
     practice.cycle()
-    assert practice.sender.sent == []
+    assert practice.notices() == []
     assert practice.outbox_states() == ["review"]
     [case] = practice.query("SELECT id FROM decisions WHERE status = 'open'")
     with transaction(practice.db):
@@ -207,13 +200,13 @@ def test_quiet_hours_hold_the_notice_until_morning_in_the_clients_zone(tmp_path:
     practice.baseline()
     practice.calendar.decline("s1", "lucia@example.org")
     practice.cycle()
-    assert practice.sender.sent == []
+    assert practice.notices() == []
     [row] = practice.query("SELECT not_before, detail FROM outbox")
     assert row["not_before"] == "2026-11-24T07:00:00+00:00"  # 08:00 Madrid
     assert "Europe/Madrid" in row["detail"]
     practice.clock.now = datetime(2026, 11, 24, 7, 1, tzinfo=UTC)
     practice.cycle()
-    [message] = practice.sender.sent
+    [message] = practice.notices()
     assert "Hola" in _body(message) or "sesión" in _body(message)
 
 
@@ -227,7 +220,7 @@ def test_a_send_that_timed_out_is_unknown_and_never_resent(practice: Practice) -
     practice.cycle()
     practice.clock.advance(HOUR)
     practice.cycle()
-    assert practice.sender.sent == []
+    assert practice.notices() == []
     assert practice.outbox_states() == ["unknown"]
 
 
@@ -263,7 +256,7 @@ def test_throttled_send_is_retried_after_the_providers_time_and_delivered_once(
     assert practice.outbox_states() == ["queued"]
     practice.clock.advance(30 * timedelta(minutes=1))
     practice.cycle()
-    assert practice.sender.sent == []
+    assert practice.notices() == []
     practice.clock.advance(HOUR)
     practice.cycle()
     practice.cycle()
@@ -292,7 +285,7 @@ def test_a_send_interrupted_by_a_crash_becomes_unknown_on_restart(practice: Prac
     report = practice.cycle()
     assert len(report.interrupted) == 1
     assert practice.outbox_states() == ["unknown"]
-    assert practice.sender.sent == []
+    assert practice.notices() == []
 
 
 def test_a_broken_template_keeps_the_notice_queued_until_fixed(tmp_path: Path) -> None:
@@ -306,12 +299,12 @@ def test_a_broken_template_keeps_the_notice_queued_until_fixed(tmp_path: Path) -
     practice.cycle()
     practice.clock.advance(HOUR)
     report = practice.cycle()
-    assert practice.sender.sent == []
+    assert practice.notices() == []
     assert "reminder.txt.j2" in report.sent[0].detail
     (templates / "en" / "reminder.txt.j2").write_text("Hi {{ client_first_name }}\n")
     practice.worker = practice.build_worker()
     practice.cycle()
-    [message] = practice.sender.sent
+    [message] = practice.notices()
     assert _body(message) == "Hi Sam\n"
 
 
@@ -371,7 +364,7 @@ def test_a_name_with_header_syntax_cannot_add_a_recipient(practice: Practice) ->
     practice.cycle()
     practice.clock.advance(HOUR)
     practice.cycle()
-    [message] = practice.sender.sent
+    [message] = practice.notices()
     parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
     assert parsed.get_all("Bcc") is None
     assert [a.addr_spec for a in parsed["To"].addresses] == ["new@example.org"]
@@ -497,9 +490,9 @@ def test_a_daily_sending_limit_holds_every_notice_until_the_providers_time(
     practice.clock.advance(HOUR)
     report = practice.cycle()
     assert [s.outcome for s in report.sent] == ["paused"]
-    assert practice.sender.sent == []
+    assert practice.notices() == []
     practice.clock.advance(HOUR)
     assert practice.cycle().sent == []
     practice.clock.now = limit_ends + timedelta(minutes=1)
     practice.cycle()
-    assert len(practice.sender.sent) == 3
+    assert len(practice.notices()) == 3

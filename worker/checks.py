@@ -6,6 +6,7 @@ import stat
 from datetime import datetime
 from pathlib import Path
 
+from worker.alerts import ALERT_KINDS, sample_alert
 from worker.clients import load_directory
 from worker.config import Config, LocalCalendarSettings
 from worker.errors import FairWarningError
@@ -38,6 +39,11 @@ def check_templates(config: Config, now: datetime) -> list[str]:
                     now=now,
                 )
             except (FairWarningError, ValueError) as exc:
+                problems.append(f"template {language}/{kind}: {exc}")
+        for kind in ALERT_KINDS:
+            try:
+                library.render(kind, language, sample_alert(kind, config))
+            except FairWarningError as exc:
                 problems.append(f"template {language}/{kind}: {exc}")
     return problems
 

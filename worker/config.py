@@ -266,6 +266,16 @@ class ClientEntry(Section):
         return None if value is None else _check_zone(value)
 
 
+class AlertSettings(Section):
+    """Emails to you (through your own sender) when something needs you."""
+
+    enabled: bool = Field(True, description="Send alerts at all.")
+    to: str = Field("", description="Where alerts go; default: your practitioner email.")
+    digest_at: time = Field(
+        time(8, 0), description="When the daily list of cases waiting for review is sent."
+    )
+
+
 class Config(Section):
     """The whole configuration file."""
 
@@ -282,6 +292,7 @@ class Config(Section):
         None, description="Your templates; files here override the packaged ones."
     )
     poll_interval: Duration = Field(timedelta(seconds=60), description="Time between polls.")
+    alerts: AlertSettings = AlertSettings()
 
     @model_validator(mode="after")
     def _unique_account_names(self) -> Config:

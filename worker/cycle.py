@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from worker.alerts import raise_alerts
 from worker.calendar import CalendarSource
 from worker.casework import Desk, open_desk
 from worker.clients import ClientDirectory
@@ -47,6 +48,7 @@ class AccountReport:
     sync: SyncReport | None = None
     sent: list[Sent] = field(default_factory=list)
     interrupted: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
     error: str = ""
 
 
@@ -110,6 +112,9 @@ class Worker:
             self.config.policy,
         )
         report.sent = deliver_due(post, self.clock())
+        report.alerts = raise_alerts(
+            self.db, self.config, room.name, room.sender, self.templates, self.clock()
+        )
         return report
 
     def _note(self, account: str, event: str, detail: str) -> None:
