@@ -543,17 +543,22 @@ def test_a_session_title_with_a_closing_bracket_tag_does_not_break_history(
     assert "[/]" in history.stdout
 
 
-def test_status_before_the_first_cycle_says_the_account_has_never_synced(
+def test_status_before_the_first_cycle_says_the_worker_is_not_running(
     fairwarning: Run, tmp_path: Path
 ) -> None:
     config = write_config(tmp_path / "practice")
 
     done = fairwarning("--config", config, "status", "--json")
 
-    assert done.returncode == 1
+    assert done.returncode == 2
     report = json.loads(done.stdout)
+    assert report["health"] == "broken"
+    assert report["heartbeat"] is None
     assert [a["name"] for a in report["accounts"]] == ["main"]
     assert report["accounts"][0]["stale"] is True
+    text = fairwarning("--config", config, "status")
+    assert "the worker has not run recently (last heartbeat: never)" in text.stdout
+    assert "never synced" in text.stdout
 
 
 def test_run_once_exits_non_zero_when_the_calendar_cannot_be_read(

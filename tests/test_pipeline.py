@@ -11,7 +11,7 @@ from tests.pipeline import SAM, Practice
 from worker.casework import approve, open_desk, waive
 from worker.clients import load_directory
 from worker.errors import AccountNeedsPractitioner, Recoverable
-from worker.health import describe, health
+from worker.health import describe, exit_code, health
 from worker.model import Attendee, CalendarChanges, Response
 from worker.sender import Delivery, Outcome
 from worker.store import sync_state
@@ -496,3 +496,24 @@ def test_a_daily_sending_limit_holds_every_notice_until_the_providers_time(
     practice.clock.now = limit_ends + timedelta(minutes=1)
     practice.cycle()
     assert len(practice.notices()) == 3
+
+
+def test_status_reports_pauses_per_account_and_an_old_heartbeat_as_broken(
+    practice: Practice, tmp_path: Path
+) -> None:
+    practice.baseline()
+    heartbeat = tmp_path / "heartbeat"
+    heartbeat.write_text(f"{practice.clock().isoformat()}\n")
+    with transaction(practice.db):
+        sync_state.pause_sending(
+            practice.db, "main", practice.clock() + HOUR, "Gmail daily sending limit"
+        )
+    report = health(practice.db, ["main"], practice.clock(), timedelta(minutes=1), heartbeat)
+    assert exit_code(report) == 1
+    [account] = report["accounts"]
+    assert account["sending_pause_reason"] == "Gmail daily sending limit"
+    assert "SENDING PAUSED until" in describe(report)
+    later = practice.clock() + 2 * HOUR
+    report = health(practice.db, ["main"], later, timedelta(minutes=1), heartbeat)
+    assert report["health"] == "broken"
+    assert exit_code(report) == 2

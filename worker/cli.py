@@ -20,10 +20,11 @@ from worker.casework import Desk
 from worker.casework import approve as approve_case
 from worker.casework import waive as waive_case
 from worker.cli_auth import auth_group
-from worker.cli_common import EXIT_ATTENTION, EXIT_OK, fail, load, open_state, utcnow
+from worker.cli_common import EXIT_ATTENTION, fail, load, open_state, utcnow
 from worker.config import default_config_path, json_schema, load_config
 from worker.errors import FairWarningError
-from worker.health import describe, health
+from worker.health import describe, exit_code, health
+from worker.lifecycle import heartbeat_path
 from worker.logs import TEXT_LOG, JsonLines
 from worker.preview import render_preview
 from worker.reports import cases_table, cycle_table, print_table
@@ -199,12 +200,14 @@ def _act(ctx: click.Context, action: Callable[[Desk], str], case_id: int) -> Non
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Health at a glance; exits 1 when something needs you."""
+    """Health at a glance; exit 0 healthy, 1 something needs you, 2 not running."""
     config = load(ctx)
     names = [a.name for a in config.accounts]
-    report = health(open_state(config), names, utcnow(), config.poll_interval)
+    report = health(
+        open_state(config), names, utcnow(), config.poll_interval, heartbeat_path(config)
+    )
     click.echo(json.dumps(report, indent=2) if as_json else describe(report))
-    sys.exit(EXIT_ATTENTION if report["needs_you"] else EXIT_OK)
+    sys.exit(exit_code(report))
 
 
 @main.group("config")

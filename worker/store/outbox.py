@@ -183,8 +183,3 @@ def recover_interrupted(db: sqlite3.Connection, account: str, now: datetime) -> 
             (utc_text(now), "the worker stopped while sending; check your Sent folder", account),
         )
     return refs
-
-
-def counts_by_state(db: sqlite3.Connection) -> dict[str, int]:
-    rows = db.execute("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
-    return {str(r["state"]): int(r["n"]) for r in rows}

@@ -53,3 +53,12 @@ def stuck_notices(db: sqlite3.Connection) -> list[dict[str, Any]]:
         " AND detail LIKE 'not rendered:%' ORDER BY id"
     )
     return [dict(r) for r in rows]
+
+
+def notice_counts(db: sqlite3.Connection, account: str | None) -> dict[str, int]:
+    """Notices by state, for one account or all."""
+    rows = db.execute(
+        "SELECT state, COUNT(*) AS n FROM outbox WHERE (? IS NULL OR account = ?) GROUP BY state",
+        (account, account),
+    )
+    return {str(r["state"]): int(r["n"]) for r in rows}
