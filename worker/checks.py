@@ -11,6 +11,7 @@ from worker.clients import load_directory
 from worker.config import Config, LocalCalendarSettings
 from worker.errors import FairWarningError
 from worker.message import build_message
+from worker.private_files import is_encrypted, secret_key, tokens_dir
 from worker.templates import TemplateLibrary
 from worker.wording import notice_variables, sample_facts
 
@@ -61,6 +62,25 @@ def check_state_dir(state_dir: Path) -> list[str]:
     return []
 
 
+def check_tokens(state_dir: Path) -> list[str]:
+    """Tokens must be private, and encrypted when a key is configured."""
+    folder = tokens_dir(state_dir)
+    if not folder.is_dir():
+        return []
+    problems = []
+    keyed = secret_key() is not None
+    for token in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        mode = stat.S_IMODE(token.stat().st_mode)
+        if mode & 0o077:
+            problems.append(f"{token} is readable by other users; run: chmod 600 {token}")
+        if keyed and not is_encrypted(token.read_bytes()):
+            problems.append(
+                f"{token} is not encrypted although a key is set; authorise the account "
+                "again to rewrite it encrypted"
+            )
+    return problems
+
+
 def check_accounts(config: Config) -> list[str]:
     problems = []
     for account in config.accounts:
@@ -87,5 +107,6 @@ def check_all(config: Config, now: datetime) -> list[str]:
         *check_clients(config),
         *check_accounts(config),
         *check_state_dir(config.state_dir),
+        *check_tokens(config.state_dir),
         *check_templates(config, now),
     ]

@@ -21,6 +21,7 @@ from worker.casework import approve as approve_case
 from worker.casework import waive as waive_case
 from worker.cli_auth import auth_group
 from worker.cli_common import EXIT_ATTENTION, fail, load, open_state, utcnow
+from worker.cli_service import service_group
 from worker.config import default_config_path, json_schema, load_config
 from worker.errors import FairWarningError
 from worker.health import describe, exit_code, health
@@ -247,3 +248,4 @@ def demo_command(folder: Path) -> None:
 
 
 main.add_command(auth_group)
+main.add_command(service_group)
