@@ -110,6 +110,13 @@ class Practice:
         self.calendar.add(session)
         return session
 
+    def late_decline(self, client: str = SAM, starts_in: timedelta = timedelta(hours=5)) -> None:
+        """Book a session, take the baseline, and have the client decline it late."""
+        self.book("s1", client, starts_in)
+        self.baseline()
+        self.calendar.decline("s1", client)
+        self.cycle()
+
     def cycle(self) -> AccountReport:
         return self.worker.cycle()[0]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline import SAM, Practice
+from tests.pipeline import Practice
 from worker.alerts import ALERT_KINDS, sample_alert
 from worker.errors import AccountNeedsPractitioner
 from worker.model import CalendarChanges
@@ -30,10 +30,7 @@ def test_cases_waiting_for_review_are_listed_once_a_day_at_the_digest_hour(
 ) -> None:
     practice = Practice(tmp_path, policy={"mode": "review"})
     practice.clock.now = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 06:00 in London
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     assert practice.alerts() == []
     practice.clock.now = datetime(2026, 11, 23, 8, 5, tzinfo=UTC)
     practice.cycle()
@@ -51,10 +48,7 @@ def test_cases_waiting_for_review_are_listed_once_a_day_at_the_digest_hour(
 def test_a_send_that_ended_unknown_is_reported_once_with_what_to_check(
     practice: Practice,
 ) -> None:
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     practice.sender.script = [Delivery(Outcome.UNKNOWN, detail="read timed out")]
     practice.clock.advance(HOUR)
     practice.cycle()
@@ -98,10 +92,7 @@ def test_revoked_access_is_alerted_once_and_again_after_a_later_revocation(
 
 
 def test_a_sending_pause_is_told_once_sending_works_again(practice: Practice) -> None:
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     until = practice.clock.now + 6 * HOUR
     practice.sender.script = [
         Delivery(Outcome.DEFERRED, "daily limit", retry_at=until, pause_sending=True)
@@ -123,10 +114,7 @@ def test_alerts_can_be_turned_off(tmp_path: Path) -> None:
         update={"alerts": practice.config.alerts.model_copy(update={"enabled": False})}
     )
     practice.worker = practice.build_worker()
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     practice.clock.advance(12 * HOUR)
     practice.cycle()
     assert practice.alerts() == []

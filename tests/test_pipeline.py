@@ -115,10 +115,7 @@ def test_on_time_cancellation_sends_nothing(practice: Practice) -> None:
 def test_decline_withdrawn_and_repeated_after_the_notice_went_sends_no_second_notice(
     practice: Practice,
 ) -> None:
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     practice.clock.advance(HOUR)
     practice.cycle()
     [session] = practice.calendar.poll(None).sessions
@@ -136,10 +133,7 @@ def test_decline_withdrawn_and_repeated_after_the_notice_went_sends_no_second_no
 
 def test_review_mode_waits_for_approval_then_sends(tmp_path: Path) -> None:
     practice = Practice(tmp_path, policy={"mode": "review"})
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     practice.clock.advance(HOUR)
     practice.cycle()
     assert practice.notices() == []
@@ -211,10 +205,7 @@ def test_quiet_hours_hold_the_notice_until_morning_in_the_clients_zone(tmp_path:
 
 
 def test_a_send_that_timed_out_is_unknown_and_never_resent(practice: Practice) -> None:
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     practice.sender.script = [Delivery(Outcome.UNKNOWN, detail="timed out after sending")]
     practice.clock.advance(HOUR)
     practice.cycle()
@@ -229,10 +220,7 @@ def test_a_sender_that_crashes_mid_send_leaves_unknown_not_queued(practice: Prac
         def send(self, message: object) -> Delivery:
             raise ConnectionResetError("peer reset after the request was written")
 
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     practice.worker.mailrooms[0] = practice.worker.mailrooms[0].__class__(
         "main", practice.calendar, Exploding()
     )
@@ -245,10 +233,7 @@ def test_a_sender_that_crashes_mid_send_leaves_unknown_not_queued(practice: Prac
 def test_throttled_send_is_retried_after_the_providers_time_and_delivered_once(
     practice: Practice,
 ) -> None:
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     retry_at = practice.clock.now + 2 * HOUR
     practice.sender.script = [Delivery(Outcome.DEFERRED, detail="429", retry_at=retry_at)]
     practice.clock.advance(HOUR)
@@ -264,10 +249,7 @@ def test_throttled_send_is_retried_after_the_providers_time_and_delivered_once(
 
 
 def test_rejected_notice_is_recorded_and_shown_for_review(practice: Practice) -> None:
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     practice.sender.script = [Delivery(Outcome.REJECTED, detail="550 mailbox unavailable")]
     practice.clock.advance(HOUR)
     practice.cycle()
@@ -276,10 +258,7 @@ def test_rejected_notice_is_recorded_and_shown_for_review(practice: Practice) ->
 
 
 def test_a_send_interrupted_by_a_crash_becomes_unknown_on_restart(practice: Practice) -> None:
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     practice.db.execute("UPDATE outbox SET state = 'sending'")
     practice.clock.advance(HOUR)
     report = practice.cycle()
@@ -293,10 +272,7 @@ def test_a_broken_template_keeps_the_notice_queued_until_fixed(tmp_path: Path) -
     (templates / "en").mkdir(parents=True)
     (templates / "en" / "reminder.txt.j2").write_text("Hi {{ client_first_name }\n")
     practice = Practice(tmp_path, templates_dir=templates)
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     practice.clock.advance(HOUR)
     report = practice.cycle()
     assert practice.notices() == []
@@ -337,10 +313,7 @@ def test_exempt_client_gets_nothing(practice: Practice) -> None:
 
 
 def test_a_failing_calendar_is_reported_and_delivery_still_runs(practice: Practice) -> None:
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
 
     class Down:
         def poll(self, cursor: str | None) -> CalendarChanges:
@@ -384,10 +357,7 @@ def test_history_keeps_every_decision_with_its_reasons(practice: Practice) -> No
 def test_an_address_that_cannot_be_mailed_is_rejected_for_review_not_retried(
     practice: Practice,
 ) -> None:
-    practice.book("s1", "josé@example.org", 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", "josé@example.org")
-    practice.cycle()
+    practice.late_decline("josé@example.org")
     practice.clock.advance(HOUR)
     report = practice.cycle()
     assert [s.outcome for s in report.sent] == ["rejected"]
@@ -401,10 +371,7 @@ def test_status_flags_a_notice_held_up_by_a_broken_template(tmp_path: Path) -> N
     (templates / "en").mkdir(parents=True)
     (templates / "en" / "reminder.subject.j2").write_text("{{ no_such_variable }}")
     practice = Practice(tmp_path, templates_dir=templates)
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     practice.clock.advance(HOUR)
     practice.cycle()
     report = health(practice.db, ["main"], practice.clock(), timedelta(minutes=1))
@@ -452,10 +419,7 @@ def test_a_revoked_calendar_pauses_the_account_and_is_retried_hourly_not_every_c
 def test_a_revoked_mailbox_keeps_the_notice_queued_and_sends_it_once_after_reauthorising(
     practice: Practice,
 ) -> None:
-    practice.book("s1", SAM, 5 * HOUR)
-    practice.baseline()
-    practice.calendar.decline("s1", SAM)
-    practice.cycle()
+    practice.late_decline()
     revoked = _Revoked()
     real = practice.worker.mailrooms[0]
     practice.worker.mailrooms[0] = replace(real, sender=revoked)
