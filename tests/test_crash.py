@@ -129,7 +129,9 @@ def refs_on_disk(outbox: Path) -> collections.Counter[str]:
     """How many .eml files carry each X-Fair-Warning-Ref (the sender suffixes, never replaces)."""
     if not outbox.exists():
         return collections.Counter()
-    return collections.Counter(ref_of(path) for path in outbox.glob("*.eml"))
+    # Alerts to the practitioner (an `unknown` send is reported) share the folder.
+    refs = (ref_of(path) for path in outbox.glob("*.eml"))
+    return collections.Counter(ref for ref in refs if not ref.startswith("ALERT-"))
 
 
 def notices(practice: Practice) -> list[sqlite3.Row]:

@@ -10,6 +10,7 @@ so a later revocation alerts again.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -164,7 +165,7 @@ def _send_once(
             to_name=practitioner.name,
             to_email=config.alerts.to or practitioner.email,
             practitioner=practitioner,
-            ref=f"ALERT-{alert.kind}",
+            ref="ALERT-" + hashlib.sha256(alert.key.encode()).hexdigest()[:12].upper(),
             now=now,
         )
         outcome = sender.send(message).outcome

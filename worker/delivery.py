@@ -128,7 +128,8 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
     try:
         delivery = post.sender.send(message)
     except AccountNeedsPractitioner as exc:
-        # Raised before any request went out (the token could not be had): safe to requeue.
+        # Senders raise this only when the message was not taken: no token could be had, or
+        # the provider refused the credentials (401, missing scope). Safe to requeue.
         until = now + SENDING_PAUSE
         with transaction(post.db):
             outbox.set_state(post.db, row.id, "queued", now, detail=exc.message)
