@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from worker.calendar import CalendarSource
 from worker.casework import Desk, open_desk
@@ -28,6 +29,9 @@ from worker.sender import Sender
 from worker.store.db import open_database
 from worker.templates import TemplateLibrary
 
+if TYPE_CHECKING:  # the Microsoft connector imports msal: only when configured
+    from connectors.microsoft import AccessTokens
+
 
 def desk_for(config: Config, db: sqlite3.Connection, account: str, now: datetime) -> Desk:
     """A desk for the review commands, outside any worker cycle."""
@@ -41,16 +45,34 @@ def build_worker(config: Config, *, clock: Callable[[], datetime]) -> Worker:
         directory=load_directory(config),
         templates=TemplateLibrary(user_dir=config.templates_dir),
         db=open_database(config.state_dir),
-        mailrooms=[
-            Mailroom(a.name, build_calendar(a, config, clock), build_sender(a, config, clock))
-            for a in config.accounts
-        ],
+        mailrooms=[build_mailroom(a, config, clock) for a in config.accounts],
         clock=clock,
     )
 
 
+def build_mailroom(account: Account, config: Config, clock: Callable[[], datetime]) -> Mailroom:
+    """The account's calendar and sender; a Microsoft account's two share one token source."""
+    shared: AccessTokens | None = None
+    uses_microsoft = isinstance(account.calendar, MicrosoftCalendarSettings) or isinstance(
+        account.sender, OutlookSenderSettings
+    )
+    if uses_microsoft:
+        from connectors.microsoft import MicrosoftTokens
+
+        shared = MicrosoftTokens(account=account.name, tokens_dir=tokens_dir(config.state_dir))
+    return Mailroom(
+        account.name,
+        build_calendar(account, config, clock, microsoft_tokens=shared),
+        build_sender(account, config, clock, microsoft_tokens=shared),
+    )
+
+
 def build_calendar(
-    account: Account, config: Config, clock: Callable[[], datetime]
+    account: Account,
+    config: Config,
+    clock: Callable[[], datetime],
+    *,
+    microsoft_tokens: AccessTokens | None = None,
 ) -> CalendarSource:
     """The account's calendar source; a provider's SDK is imported only when configured."""
     settings = account.calendar
@@ -81,6 +103,7 @@ def build_calendar(
             practitioner_email=practitioner.email,
             time_zone=practitioner.time_zone,
             clock=clock,
+            tokens=microsoft_tokens,
         )
         return microsoft
     from connectors.local import LocalCalendar
@@ -93,7 +116,13 @@ def build_calendar(
     )
 
 
-def build_sender(account: Account, config: Config, clock: Callable[[], datetime]) -> Sender:
+def build_sender(
+    account: Account,
+    config: Config,
+    clock: Callable[[], datetime],
+    *,
+    microsoft_tokens: AccessTokens | None = None,
+) -> Sender:
     """The account's sender; in dry-run mode every notice is written to the state directory."""
     from connectors.file_sender import FileSender
 
@@ -119,6 +148,7 @@ def build_sender(account: Account, config: Config, clock: Callable[[], datetime]
             graph_url=settings.graph_url,
             save_to_sent_items=settings.save_to_sent_items,
             clock=clock,
+            tokens=microsoft_tokens,
         )
         return outlook
     return FileSender(folder=settings.folder)
