@@ -1,6 +1,6 @@
 """Microsoft 365 and Outlook.com: device-code sign-in, Graph calendar delta sync, sending.
 
-Set-up and error meanings for practitioners are in docs/microsoft.md.
+Set-up and error meanings for practitioners: the README, "Connecting Microsoft".
 """
 
 from connectors.microsoft.calendar import OutlookCalendar

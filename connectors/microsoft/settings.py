@@ -93,7 +93,7 @@ def read_settings(path: Path, account: str) -> SignInSettings:
     except FileNotFoundError:
         raise AccountNeedsPractitioner(
             f"account {account!r} is not signed in to Microsoft yet: run "
-            f"`{sign_in_command(account)}` (see docs/microsoft.md)",
+            f"`{sign_in_command(account)}` (see 'Connecting Microsoft' in the README)",
             account=account,
         ) from None
     except (OSError, ValueError) as exc:

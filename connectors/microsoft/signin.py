@@ -147,7 +147,7 @@ def _check(settings: SignInSettings) -> None:
 
 def _refused(step: str, answer: dict[str, Any]) -> AccountNeedsPractitioner:
     error = str(answer.get("error") or "")
-    hint = _HINTS.get(error, "see docs/microsoft.md")
+    hint = _HINTS.get(error, "see 'Connecting Microsoft' in the README")
     return AccountNeedsPractitioner(
         f"Microsoft would not {step}: {describe_oauth_error(answer)}. Hint: {hint}", error=error
     )
