@@ -147,3 +147,27 @@ def test_a_bad_key_is_named_with_the_fix(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv(KEY_VARIABLE, "not-a-key")
     with pytest.raises(StateError, match="service new-key"):
         write_private(tmp_path / "t.json", b"{}")
+
+
+def test_encrypted_google_and_microsoft_tokens_are_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectors.google.credentials import describe_credentials
+    from connectors.microsoft.settings import SignInSettings, encode_settings, read_settings
+
+    monkeypatch.setenv(KEY_VARIABLE, new_key())
+    google = tokens_dir(tmp_path) / "main.google.json"
+    write_private(
+        google,
+        b'{"refresh_token": "1//r", "client_id": "c", "client_secret": "s",'
+        b' "scopes": ["https://www.googleapis.com/auth/gmail.send"]}',
+    )
+    line = describe_credentials(google)
+    assert "gmail.send" in line
+    assert "encrypted at rest" in line
+    microsoft = tokens_dir(tmp_path) / "main.microsoft.json"
+    write_private(microsoft, encode_settings(SignInSettings("client-id", "consumers")))
+    assert is_encrypted(microsoft.read_bytes())
+    assert read_settings(microsoft, "main").client_id == "client-id"
+    monkeypatch.delenv(KEY_VARIABLE)
+    assert "encrypted but no key is set" in describe_credentials(google)

@@ -21,8 +21,8 @@ import httplib2  # type: ignore[import-untyped]
 from google.auth.exceptions import RefreshError, TransportError
 from google.oauth2.credentials import Credentials
 
-from worker.errors import AccountNeedsPractitioner, FairWarningError, Recoverable
-from worker.private_files import write_private
+from worker.errors import AccountNeedsPractitioner, FairWarningError, Recoverable, StateError
+from worker.private_files import is_encrypted, read_private, write_private
 
 CALENDAR_EVENTS = "https://www.googleapis.com/auth/calendar.events.readonly"
 CALENDAR_LIST = "https://www.googleapis.com/auth/calendar.readonly"
@@ -160,7 +160,7 @@ class TokenFile:
         if self._loaded is not None and self._loaded.stamp == stamp:
             return self._loaded
         try:
-            info = json.loads(self.path.read_text(encoding="utf-8"))
+            info = json.loads(read_private(self.path).decode("utf-8"))
             if not isinstance(info, dict):
                 raise ValueError("it is not a JSON object")
             credentials = credentials_from(info)
@@ -178,11 +178,13 @@ def describe_credentials(token_path: Path) -> str:
     """One line for `fairwarning auth status`: what the token file holds, never its secrets."""
     try:
         mode = stat.S_IMODE(token_path.stat().st_mode)
-        info = json.loads(token_path.read_text(encoding="utf-8"))
+        info = json.loads(read_private(token_path).decode("utf-8"))
     except FileNotFoundError:
         return f"not authorised ({token_path} does not exist)"
     except (OSError, ValueError) as error:
         return f"unreadable token file {token_path}: {error}"
+    except StateError as error:
+        return error.message
     if not isinstance(info, dict):
         return f"unreadable token file {token_path}: not a JSON object"
     scopes = info.get("scopes") or []
@@ -192,6 +194,8 @@ def describe_credentials(token_path: Path) -> str:
     refresh = "yes" if info.get("refresh_token") else "NO (authorise again)"
     endpoint = info.get("token_uri") or GOOGLE_TOKEN_ENDPOINT
     line = f"scopes: {names}; refresh token: {refresh}; token endpoint: {endpoint}"
+    if is_encrypted(token_path.read_bytes()):
+        line += "; encrypted at rest"
     if mode & 0o077:
         line += f"; WARNING: file mode {mode:04o}, should be 0600 (chmod 600 {token_path})"
     return line

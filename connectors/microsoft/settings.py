@@ -18,6 +18,7 @@ import msal
 import requests
 
 from worker.errors import AccountNeedsPractitioner, Recoverable
+from worker.private_files import read_private
 
 # MSAL adds openid, profile and offline_access itself and refuses them if passed.
 SCOPES = ("Calendars.Read", "Mail.Send")
@@ -89,7 +90,7 @@ def encode_settings(settings: SignInSettings) -> bytes:
 def read_settings(path: Path, account: str) -> SignInSettings:
     """The account's sign-in settings, or AccountNeedsPractitioner saying how to sign in."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(read_private(path).decode("utf-8"))
     except FileNotFoundError:
         raise AccountNeedsPractitioner(
             f"account {account!r} is not signed in to Microsoft yet: run "

@@ -26,7 +26,7 @@ from connectors.microsoft.settings import (
 )
 from connectors.microsoft.tokens import describe_oauth_error
 from worker.errors import AccountNeedsPractitioner, FairWarningError, Recoverable
-from worker.private_files import write_private
+from worker.private_files import read_private, write_private
 
 # Refresh tokens lapse after 90 days without use; warn well before that.
 IDLE_WARNING = timedelta(days=75)
@@ -109,7 +109,7 @@ def describe_credentials(*, account: str, tokens_dir: Path) -> str:
     cache = cache_path(tokens_dir, account)
     try:
         status = cache.stat()
-        stored = json.loads(cache.read_text(encoding="utf-8"))
+        stored = json.loads(read_private(cache).decode("utf-8"))
     except (OSError, ValueError):
         return (
             f"Microsoft: signed in as {settings.username}, but the token cache is missing "

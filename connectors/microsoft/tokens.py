@@ -25,7 +25,7 @@ from connectors.microsoft.settings import (
     sign_in_command,
 )
 from worker.errors import AccountNeedsPractitioner, Recoverable
-from worker.private_files import write_private
+from worker.private_files import read_private, write_private
 
 # OAuth errors only the practitioner can clear (RFC 6749 §5.2, OpenID Connect §3.1.2.6):
 # a revoked or expired refresh token, consent or MFA needed, the app registration changed.
@@ -109,7 +109,7 @@ class MicrosoftTokens:
     def _load_cache(self, settings: SignInSettings) -> None:
         stamp = _stamp(self._cache_file)
         try:
-            text = self._cache_file.read_text(encoding="utf-8")
+            text = read_private(self._cache_file).decode("utf-8")
             self._cache.deserialize(text)
         except FileNotFoundError:
             raise self._sign_in_again(settings, "no token cache is stored") from None
