@@ -240,10 +240,14 @@ def demo_command(folder: Path) -> None:
     else:
         click.echo("Demo already set up: running one more cycle (nothing should be new).\n")
     lifecycle.run(config, once=True, clock=utcnow, show=_show_cycle)
-    notices = sorted((folder / "outbox").glob("*.eml")) if (folder / "outbox").exists() else []
+    written = sorted((folder / "outbox").glob("*.eml")) if (folder / "outbox").exists() else []
+    notices = [p for p in written if not p.name.startswith("ALERT-")]
     click.echo(f"\nNotices written so far ({len(notices)}), open the .html in a browser:")
     for path in notices:
         click.echo(f"  {path}  ·  {path.with_suffix('.html')}")
+    for path in written:
+        if path.name.startswith("ALERT-"):
+            click.echo(f"  alert to Dana herself: {path}")
     click.echo(f"\nTry: {sys.argv[0]} --config {config_path} review   (or history, status)")
 
 
