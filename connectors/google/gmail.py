@@ -84,10 +84,11 @@ class GmailSender:
         except Recoverable as error:
             return Delivery(Outcome.DEFERRED, detail=f"not sent: {error.message}")
         raw = base64.urlsafe_b64encode(message.as_bytes()).decode("ascii")
-        with self._api.connected() as service:
+        with self._api.connected() as (service, http):
             request = service.users().messages().send(userId="me", body={"raw": raw})
             try:
-                answer = request.execute()  # never num_retries: a retried POST can send twice
+                # Never num_retries: a retried POST can send twice.
+                answer = request.execute(http=http)
             except HttpError as error:
                 return self._refused(read_answer(error))
             except RefreshError as error:

@@ -192,33 +192,45 @@ class GoogleApi:
         self._endpoint = api_endpoint
         self._transport = transport
         self._backoff = backoff or Backoff()
+        self._built: Any = None
 
     @property
     def account(self) -> str:
         """The account these calls are for."""
         return self.tokens.account
 
-    @contextmanager
-    def connected(self) -> Iterator[Any]:
-        """The API client on fresh credentials (refreshed first if needed).
+    def _service(self) -> Any:
+        """The API client, built once: building it costs far more than an idle poll's request.
 
-        On the way out a token refreshed meanwhile is saved and the connection closed.
+        It is built on a placeholder transport; every call passes its own authorised one to
+        `execute(http=...)`, so credentials and connections are always fresh.
         """
-        credentials = self.tokens.credentials()
-        transport = self._transport()
-        options = None
-        if self._endpoint:
-            base = self._endpoint.rstrip("/") + "/" + _SERVICE_PATHS[self.api]
-            options = {"api_endpoint": base}
-        try:
-            yield build(
+        if self._built is None:
+            options = None
+            if self._endpoint:
+                base = self._endpoint.rstrip("/") + "/" + _SERVICE_PATHS[self.api]
+                options = {"api_endpoint": base}
+            self._built = build(
                 self.api,
                 _VERSIONS[self.api],
-                http=google_auth_httplib2.AuthorizedHttp(credentials, http=transport),
+                http=httplib2.Http(),
                 client_options=options,
                 static_discovery=True,
                 cache_discovery=False,
             )
+        return self._built
+
+    @contextmanager
+    def connected(self) -> Iterator[tuple[Any, Any]]:
+        """The API client and an authorised transport on fresh credentials.
+
+        Requests must be executed with `execute(http=transport)`. On the way out a token
+        refreshed meanwhile is saved and the connection closed.
+        """
+        credentials = self.tokens.credentials()
+        transport = self._transport()
+        try:
+            yield self._service(), google_auth_httplib2.AuthorizedHttp(credentials, http=transport)
         finally:
             self.tokens.keep(credentials)
             transport.close()
@@ -238,9 +250,9 @@ class GoogleApi:
             sleep=backoff.sleep,
             reraise=True,
         )
-        with self.connected() as service:
+        with self.connected() as (service, http):
             try:
-                return retrying(lambda: call(service).execute())
+                return retrying(lambda: call(service).execute(http=http))
             except HttpError as error:
                 raise self.refused(read_answer(error), what) from error
             except REFRESH_ERRORS as error:
