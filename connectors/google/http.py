@@ -9,6 +9,7 @@ request whose answer was lost (it takes that for a stale keep-alive connection),
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import ssl
 import urllib.parse
@@ -175,6 +176,28 @@ def post_form(url: str, fields: dict[str, str], *, timeout: float) -> tuple[int,
         return int(response.status), None
 
 
+@functools.lru_cache(maxsize=8)
+def api_client(api: str, endpoint: str | None) -> Any:
+    """The API client, built once per process and shared by every account.
+
+    Building it costs far more than an idle poll's request, and each copy holds the parsed
+    discovery document (about half a megabyte), so one per account would not scale. It is
+    built on a placeholder transport: every call passes its own authorised one to
+    `execute(http=...)`, so credentials and connections are never shared.
+    """
+    options = None
+    if endpoint:
+        options = {"api_endpoint": endpoint.rstrip("/") + "/" + _SERVICE_PATHS[api]}
+    return build(
+        api,
+        _VERSIONS[api],
+        http=httplib2.Http(),
+        client_options=options,
+        static_discovery=True,
+        cache_discovery=False,
+    )
+
+
 class GoogleApi:
     """One Google API for one account: the client built on fresh credentials, calls mapped."""
 
@@ -192,7 +215,6 @@ class GoogleApi:
         self._endpoint = api_endpoint
         self._transport = transport
         self._backoff = backoff or Backoff()
-        self._built: Any = None
 
     @property
     def account(self) -> str:
@@ -200,25 +222,7 @@ class GoogleApi:
         return self.tokens.account
 
     def _service(self) -> Any:
-        """The API client, built once: building it costs far more than an idle poll's request.
-
-        It is built on a placeholder transport; every call passes its own authorised one to
-        `execute(http=...)`, so credentials and connections are always fresh.
-        """
-        if self._built is None:
-            options = None
-            if self._endpoint:
-                base = self._endpoint.rstrip("/") + "/" + _SERVICE_PATHS[self.api]
-                options = {"api_endpoint": base}
-            self._built = build(
-                self.api,
-                _VERSIONS[self.api],
-                http=httplib2.Http(),
-                client_options=options,
-                static_discovery=True,
-                cache_discovery=False,
-            )
-        return self._built
+        return api_client(self.api, self._endpoint)
 
     @contextmanager
     def connected(self) -> Iterator[tuple[Any, Any]]:
