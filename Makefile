@@ -1,10 +1,10 @@
-# `make demo` and `make test` each build their own virtual environment in .venv.
+# `make demo`, `make test` and `make bench` each build their own virtual environment in .venv.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test bench lint typecheck unit clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ demo: $(STAMP)
 	$(BIN)/fairwarning demo --dir demo
 
 test: lint typecheck unit
+
+# A benchmark, not a test: results go into docs/benchmarks.md (about 5 minutes).
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

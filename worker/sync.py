@@ -37,8 +37,11 @@ def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
     with transaction(db):
         state = sync_state.account_state(db, desk.account)
         baseline = not state.baselined or changes.reset
+        wanted = None
+        if not changes.complete:
+            wanted = [s.key for s in changes.sessions] + list(changes.removed)
         seen = observe(
-            sync_state.snapshot(db, desk.account),
+            sync_state.snapshot(db, desk.account, wanted),
             changes,
             now=desk.now,
             previous_poll=state.last_success_at,

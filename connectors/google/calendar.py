@@ -116,7 +116,9 @@ class GoogleCalendar:
             }
             if page_token:
                 params["pageToken"] = page_token
-            answer = self._api.read(_lister(params), what="listing events")
+            answer = self._api.read(
+                _lister(self._api.resource("events"), params), what="listing events"
+            )
             page = read_page(answer, account=self._account)
             for item in page.items:
                 self._reader.read(item, listing)
@@ -125,5 +127,7 @@ class GoogleCalendar:
             page_token = page.next_page
 
 
-def _lister(params: dict[str, Any]) -> Callable[[Any], Any]:
-    return lambda service: service.events().list(**params)
+def _lister(events: Any, params: dict[str, Any]) -> Callable[[Any], Any]:
+    """The unexecuted `events.list` request for one page (the shared resource, fresh params)."""
+    page = dict(params)
+    return lambda service: events.list(**page)

@@ -198,6 +198,13 @@ def api_client(api: str, endpoint: str | None) -> Any:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def api_resource(api: str, endpoint: str | None, name: str) -> Any:
+    """A resource of the shared client (`events`, `users`): generating one builds its methods
+    and their documentation, which cost more than an idle poll's request."""
+    return getattr(api_client(api, endpoint), name)()
+
+
 class GoogleApi:
     """One Google API for one account: the client built on fresh credentials, calls mapped."""
 
@@ -223,6 +230,10 @@ class GoogleApi:
 
     def _service(self) -> Any:
         return api_client(self.api, self._endpoint)
+
+    def resource(self, name: str) -> Any:
+        """A shared resource of this API (`events` for Calendar)."""
+        return api_resource(self.api, self._endpoint, name)
 
     @contextmanager
     def connected(self) -> Iterator[tuple[Any, Any]]:

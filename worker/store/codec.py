@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from worker.model import Attendee, Response, Session
-from worker.store.db import from_utc_text, utc_text
+from worker.store.db import from_utc_text
 
 
 def _time(value: datetime | None) -> str | None:
-    return None if value is None else utc_text(value)
+    # Full precision: a start rounded to the second would read as a move on the next poll.
+    return None if value is None else value.astimezone(UTC).isoformat()
 
 
 def _parse_time(value: str | None) -> datetime | None:

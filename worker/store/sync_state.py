@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -86,9 +87,25 @@ def resume(db: sqlite3.Connection, name: str) -> None:
     )
 
 
-def snapshot(db: sqlite3.Connection, account: str) -> dict[str, Session]:
-    rows = db.execute("SELECT key, body FROM sessions WHERE account = ?", (account,))
-    return {row["key"]: session_from_json(row["body"]) for row in rows}
+def snapshot(
+    db: sqlite3.Connection, account: str, keys: Iterable[str] | None = None
+) -> dict[str, Session]:
+    """The stored sessions of an account, or only those with the given keys.
+
+    An incremental poll names what changed, so it needs only those: decoding every stored
+    session on every idle poll was the largest cost of a big calendar.
+    """
+    if keys is None:
+        rows = db.execute("SELECT key, body FROM sessions WHERE account = ?", (account,))
+        return {row["key"]: session_from_json(row["body"]) for row in rows}
+    found = {}
+    for key in set(keys):
+        row = db.execute(
+            "SELECT body FROM sessions WHERE account = ? AND key = ?", (account, key)
+        ).fetchone()
+        if row is not None:
+            found[key] = session_from_json(row["body"])
+    return found
 
 
 def save_sessions(db: sqlite3.Connection, account: str, sessions: tuple[Session, ...]) -> None:
