@@ -16,9 +16,7 @@ def test_a_session_survives_the_snapshot_to_the_microsecond() -> None:
         start=start,
         end=start + timedelta(minutes=50),
         organizer_email="dana@example.com",
-        attendees=(
-            Attendee("sam@example.org", "Sam", Response.DECLINED, "sorry!", start, False),
-        ),
+        attendees=(Attendee("sam@example.org", "Sam", Response.DECLINED, "sorry!", start, False),),
         updated=start - timedelta(hours=3, microseconds=7),
         series_id="abc",
     )
