@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 import responses
 
-from connectors.microsoft import sign_in
-from tests.microsoft.helpers import CLIENT_ID, LOGIN_HOST, FakeLogin
+from tests.microsoft.helpers import FakeLogin, sign_in_main
 
 
 @pytest.fixture
@@ -32,13 +31,6 @@ def tokens_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def signed_in(login: FakeLogin, tokens_dir: Path) -> Path:
     """The tokens folder after `fairwarning auth microsoft --account main` succeeded."""
-    sign_in(
-        account="main",
-        tokens_dir=tokens_dir,
-        client_id=CLIENT_ID,
-        authority="consumers",
-        authority_host=LOGIN_HOST,
-        say=lambda line: None,
-    )
+    sign_in_main(tokens_dir)
     login.token_requests.clear()
     return tokens_dir

@@ -26,6 +26,20 @@ GRAPH = "https://graph.microsoft.com/v1.0"
 USERNAME = "dana@outlook.com"
 
 
+def sign_in_main(tokens_dir: Path) -> str:
+    """`fairwarning auth microsoft --account main --authority consumers` against the fake."""
+    from connectors.microsoft import sign_in
+
+    return sign_in(
+        account="main",
+        tokens_dir=tokens_dir,
+        client_id=CLIENT_ID,
+        authority="consumers",
+        authority_host=LOGIN_HOST,
+        say=lambda line: None,
+    )
+
+
 def load(name: str) -> Any:
     """A payload from tests/microsoft/data."""
     return json.loads((DATA / name).read_text(encoding="utf-8"))

@@ -15,8 +15,14 @@ import requests
 import responses
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from connectors.microsoft import OutlookSender, sign_in
-from tests.microsoft.helpers import CLIENT_ID, GRAPH, LOGIN_HOST, FakeLogin, StaticTokens, load
+from connectors.microsoft import OutlookSender
+from tests.microsoft.helpers import (
+    GRAPH,
+    FakeLogin,
+    StaticTokens,
+    load,
+    sign_in_main,
+)
 from tests.pipeline import Clock
 from worker.errors import AccountNeedsPractitioner, Recoverable
 from worker.message import REF_HEADER
@@ -178,14 +184,7 @@ def test_a_token_that_cannot_be_had_stops_before_sending(
     login: FakeLogin, tokens_dir: Path, mocked: responses.RequestsMock
 ) -> None:
     login.expires_in = 120
-    sign_in(
-        account="main",
-        tokens_dir=tokens_dir,
-        client_id=CLIENT_ID,
-        authority="consumers",
-        authority_host=LOGIN_HOST,
-        say=lambda line: None,
-    )
+    sign_in_main(tokens_dir)
     login.refuse("token-invalid-grant.json")
     outlook = OutlookSender(account="main", tokens_dir=tokens_dir, clock=Clock(NOW))
 
@@ -199,14 +198,7 @@ def test_the_sign_in_service_down_defers_before_sending(
     login: FakeLogin, tokens_dir: Path, mocked: responses.RequestsMock
 ) -> None:
     login.expires_in = 120
-    sign_in(
-        account="main",
-        tokens_dir=tokens_dir,
-        client_id=CLIENT_ID,
-        authority="consumers",
-        authority_host=LOGIN_HOST,
-        say=lambda line: None,
-    )
+    sign_in_main(tokens_dir)
     login.answer(503, load("service-unavailable.json"))
 
     delivery = OutlookSender(account="main", tokens_dir=tokens_dir, clock=Clock(NOW)).send(notice())

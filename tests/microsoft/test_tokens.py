@@ -12,7 +12,7 @@ import requests
 import responses
 
 from connectors.microsoft import MicrosoftTokens, sign_in
-from tests.microsoft.helpers import CLIENT_ID, LOGIN_HOST, FakeLogin, load
+from tests.microsoft.helpers import CLIENT_ID, LOGIN_HOST, FakeLogin, load, sign_in_main
 from worker.errors import AccountNeedsPractitioner, Recoverable
 
 FIX = (
@@ -67,14 +67,7 @@ def test_an_expiring_token_is_refreshed_and_the_rotated_refresh_token_saved(
     login: FakeLogin, tokens_dir: Path
 ) -> None:
     login.expires_in = 120  # MSAL refreshes tokens with less than five minutes left
-    sign_in(
-        account="main",
-        tokens_dir=tokens_dir,
-        client_id=CLIENT_ID,
-        authority="consumers",
-        authority_host=LOGIN_HOST,
-        say=lambda line: None,
-    )
+    sign_in_main(tokens_dir)
     tokens = MicrosoftTokens(account="main", tokens_dir=tokens_dir)
 
     assert tokens.access_token() == "access-2"
@@ -90,14 +83,7 @@ def test_a_revoked_refresh_token_names_the_command_that_fixes_it(
     login: FakeLogin, tokens_dir: Path
 ) -> None:
     login.expires_in = 120
-    sign_in(
-        account="main",
-        tokens_dir=tokens_dir,
-        client_id=CLIENT_ID,
-        authority="consumers",
-        authority_host=LOGIN_HOST,
-        say=lambda line: None,
-    )
+    sign_in_main(tokens_dir)
     login.refuse("token-invalid-grant.json")
     tokens = MicrosoftTokens(account="main", tokens_dir=tokens_dir)
 
@@ -111,14 +97,7 @@ def test_a_revoked_refresh_token_names_the_command_that_fixes_it(
 
 def test_multi_factor_required_needs_the_practitioner(login: FakeLogin, tokens_dir: Path) -> None:
     login.expires_in = 120
-    sign_in(
-        account="main",
-        tokens_dir=tokens_dir,
-        client_id=CLIENT_ID,
-        authority="consumers",
-        authority_host=LOGIN_HOST,
-        say=lambda line: None,
-    )
+    sign_in_main(tokens_dir)
     login.refuse("token-interaction-required.json")
 
     with pytest.raises(AccountNeedsPractitioner, match="interaction_required: AADSTS50076"):
@@ -153,14 +132,7 @@ def test_signing_in_again_is_picked_up_by_a_running_worker(
 
 def test_the_token_endpoint_down_is_recoverable(login: FakeLogin, tokens_dir: Path) -> None:
     login.expires_in = 120
-    sign_in(
-        account="main",
-        tokens_dir=tokens_dir,
-        client_id=CLIENT_ID,
-        authority="consumers",
-        authority_host=LOGIN_HOST,
-        say=lambda line: None,
-    )
+    sign_in_main(tokens_dir)
     login.answer(503, load("service-unavailable.json"))
 
     with pytest.raises(Recoverable) as raised:
@@ -256,14 +228,7 @@ def test_a_sign_in_that_lands_during_a_refresh_is_not_overwritten(
     login: FakeLogin, tokens_dir: Path
 ) -> None:
     login.expires_in = 120
-    sign_in(
-        account="main",
-        tokens_dir=tokens_dir,
-        client_id=CLIENT_ID,
-        authority="consumers",
-        authority_host=LOGIN_HOST,
-        say=lambda line: None,
-    )
+    sign_in_main(tokens_dir)
     tokens = MicrosoftTokens(account="main", tokens_dir=tokens_dir)
     tokens.access_token()
     newer = (tokens_dir / "main.msal.json").read_text().replace("refresh-2", "refresh-from-auth")
