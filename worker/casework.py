@@ -22,8 +22,6 @@ from worker.store.codec import session_from_json
 from worker.store.db import from_utc_text, utc_text
 from worker.store.sync_state import record_fact
 
-Mode = str
-
 
 @dataclass(frozen=True, slots=True)
 class Desk:
@@ -34,7 +32,7 @@ class Desk:
     practice: Practice
     practitioner_language: str
     practitioner_zone: str
-    mode: Mode
+    mode: str
     now: datetime
 
     @property

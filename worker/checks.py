@@ -12,10 +12,8 @@ from worker.config import Config, LocalCalendarSettings
 from worker.errors import FairWarningError
 from worker.message import build_message
 from worker.private_files import is_encrypted, secret_key, tokens_dir
-from worker.templates import TemplateLibrary
+from worker.templates import KINDS, TemplateLibrary
 from worker.wording import notice_variables, sample_facts
-
-KINDS = ("reminder", "forfeit")
 
 
 def check_templates(config: Config, now: datetime) -> list[str]:

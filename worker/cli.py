@@ -31,6 +31,7 @@ from worker.preview import render_preview
 from worker.reports import cases_table, cycle_table, print_table
 from worker.store import views
 from worker.store.db import transaction
+from worker.templates import KINDS
 from worker.wiring import desk_for
 
 log = logging.getLogger("fairwarning")
@@ -112,7 +113,7 @@ def _show_cycle(reports: list[lifecycle.AccountReport], once: bool) -> None:
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(checks.KINDS))
+@click.argument("kind", type=click.Choice(KINDS))
 @click.option("--lang", help="Template language (default: the client's, else yours).")
 @click.option("--client", "client_email", help="Preview as this client from the directory.")
 @click.option("--html", "html_file", type=click.Path(path_type=Path), help="Write the HTML here.")

@@ -21,9 +21,6 @@ class ClientDirectory:
     def __init__(self, clients: Iterable[Client]) -> None:
         self._by_email = {c.email.strip().lower(): c for c in clients}
 
-    def __len__(self) -> int:
-        return len(self._by_email)
-
     def by_email(self, email: str) -> Client | None:
         return self._by_email.get(email.strip().lower())
 

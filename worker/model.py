@@ -170,10 +170,6 @@ class Client:
     prepaid_balance: int | None = None
     aliases: tuple[str, ...] = ()
 
-    @property
-    def first_name(self) -> str:
-        return self.name.split()[0] if self.name.strip() else ""
-
 
 @dataclass(frozen=True, slots=True)
 class Decision:

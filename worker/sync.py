@@ -7,7 +7,6 @@ transaction: after a crash either all of a poll's effects exist or none do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from worker.calendar import CalendarSource
 from worker.casework import Desk, file_fact
@@ -61,8 +60,3 @@ def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
         for problem in fresh:
             audit(db, desk.now, desk.account, "calendar problem", problem)
     return SyncReport(baseline, len(changes.sessions), tuple(decisions), tuple(fresh))
-
-
-def last_poll(desk: Desk) -> datetime | None:
-    with transaction(desk.db):
-        return sync_state.account_state(desk.db, desk.account).last_success_at
