@@ -66,9 +66,8 @@ def conditions(db: sqlite3.Connection, config: Config, account: str, now: dateti
                 {**base, "until": until, "reason": state.sending_pause_reason},
             )
         )
-    for case in views.cases(db):
-        if case["account"] == account and case["notice_state"] == "unknown":
-            found.append(Alert(f"unknown:{case['ref']}", "alert_unknown", _unknown(base, case)))
+    for case in views.cases(db, account=account, notice_state="unknown"):
+        found.append(Alert(f"unknown:{case['ref']}", "alert_unknown", _unknown(base, case)))
     found += _digest(db, config, account, now, base)
     return found
 
@@ -89,8 +88,10 @@ def _digest(
     db: sqlite3.Connection, config: Config, account: str, now: datetime, base: dict[str, Any]
 ) -> list[Alert]:
     local = now.astimezone(ZoneInfo(config.practitioner.time_zone))
-    if local.time() < config.alerts.digest_at:
-        return []
+    key = f"digest:{account}:{local.date().isoformat()}"
+    sent_today = db.execute("SELECT 1 FROM alerts WHERE key = ?", (key,)).fetchone()
+    if local.time() < config.alerts.digest_at or sent_today:
+        return []  # checked first: this runs every cycle, the case query once a day
     waiting = [
         {
             "id": c["id"],
@@ -98,12 +99,10 @@ def _digest(
             "session": c["title"],
             "reasons": c["reasons"],
         }
-        for c in views.needing_practitioner(db)
-        if c["account"] == account and c["status"] == "open"
+        for c in views.cases(db, account=account, status="open")
     ]
     if not waiting:
         return []
-    key = f"digest:{account}:{local.date().isoformat()}"
     return [Alert(key, "alert_digest", {**base, "cases": waiting})]
 
 

@@ -7,8 +7,15 @@ import sqlite3
 from typing import Any
 
 
-def cases(db: sqlite3.Connection, *, client: str | None = None) -> list[dict[str, Any]]:
-    """Every decision with its fact and notice, newest first."""
+def cases(
+    db: sqlite3.Connection,
+    *,
+    client: str | None = None,
+    account: str | None = None,
+    status: str | None = None,
+    notice_state: str | None = None,
+) -> list[dict[str, Any]]:
+    """Decisions with their fact and notice, newest first; every filter given must match."""
     rows = db.execute(
         "SELECT d.id, d.account, d.client_email, d.client_name, d.verdict, d.reasons, d.offence,"
         " d.status, d.decided_at, d.note, f.kind AS fact, f.session_key, f.cancelled_at,"
@@ -17,8 +24,9 @@ def cases(db: sqlite3.Connection, *, client: str | None = None) -> list[dict[str
         " o.state AS notice_state, o.written_to, o.detail AS notice_detail"
         " FROM decisions d JOIN facts f ON f.id = d.fact_id"
         " LEFT JOIN outbox o ON o.decision_id = d.id"
-        " WHERE (? IS NULL OR d.client_email = ?) ORDER BY d.id DESC",
-        (client, client),
+        " WHERE (? IS NULL OR d.client_email = ?) AND (? IS NULL OR d.account = ?)"
+        " AND (? IS NULL OR d.status = ?) AND (? IS NULL OR o.state = ?) ORDER BY d.id DESC",
+        (client, client, account, account, status, status, notice_state, notice_state),
     )
     found = []
     for row in rows:
