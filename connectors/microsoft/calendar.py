@@ -29,8 +29,8 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from connectors.microsoft.events import EventReader, MalformedEvent
-from connectors.microsoft.http import GRAPH_URL, AccessTokens, Graph, SyncStateLost
-from connectors.microsoft.tokens import MicrosoftTokens
+from connectors.microsoft.http import GRAPH_URL, AccessTokens, SyncStateLost
+from connectors.microsoft.tokens import graph_for
 from worker.errors import Recoverable
 from worker.model import CalendarChanges, Session
 
@@ -120,9 +120,10 @@ class OutlookCalendar:
         tokens: AccessTokens | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._graph = Graph(
+        self._graph = graph_for(
             account=account,
-            tokens=tokens or MicrosoftTokens(account=account, tokens_dir=tokens_dir),
+            tokens_dir=tokens_dir,
+            tokens=tokens,
             graph_url=graph_url,
             clock=clock,
             sleep=sleep,

@@ -20,8 +20,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from connectors.microsoft.http import GRAPH_URL, AccessTokens, Graph
-from connectors.microsoft.tokens import MicrosoftTokens
+from connectors.microsoft.http import GRAPH_URL, AccessTokens
+from connectors.microsoft.tokens import graph_for
 from worker.message import REF_HEADER
 from worker.sender import Delivery
 
@@ -47,9 +47,10 @@ class OutlookSender:
         tokens: AccessTokens | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._graph = Graph(
+        self._graph = graph_for(
             account=account,
-            tokens=tokens or MicrosoftTokens(account=account, tokens_dir=tokens_dir),
+            tokens_dir=tokens_dir,
+            tokens=tokens,
             graph_url=graph_url,
             clock=clock,
             sleep=sleep,

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ import msal
 import requests
 from msal.exceptions import MsalServiceError
 
+from connectors.microsoft.http import AccessTokens, Graph
 from connectors.microsoft.settings import (
     SignInSettings,
     build_application,
@@ -171,3 +175,23 @@ def _stamp(path: Path) -> _Stamp | None:
     except FileNotFoundError:
         return None
     return status.st_mtime_ns, status.st_size, status.st_ino
+
+
+def graph_for(
+    *,
+    account: str,
+    tokens_dir: Path,
+    tokens: AccessTokens | None,
+    graph_url: str,
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], None] = time.sleep,
+) -> Graph:
+    """The Graph path of one account: given tokens (shared by its calendar and sender), or
+    the account's stored sign-in."""
+    return Graph(
+        account=account,
+        tokens=tokens or MicrosoftTokens(account=account, tokens_dir=tokens_dir),
+        graph_url=graph_url,
+        clock=clock,
+        sleep=sleep,
+    )
