@@ -152,62 +152,57 @@ def _verdict(value: float, limit: float, unit: str) -> str:
     return f"MISSED by {value - limit:.2f} {unit} ({100 * (value / limit - 1):.0f} % over)"
 
 
+def _target(
+    what: str, target: str, value: float, limit: float, shown: str, unit: str
+) -> tuple[str, str, str, str]:
+    """One row: what was measured, the target, the measurement and whether it was met."""
+    return (what, target, shown.format(value), _verdict(value, limit, unit))
+
+
 def targets(fleets: list[Fleet], big: BigCalendar) -> list[tuple[str, str, str, str]]:
     """(what, target, measured, verdict) for every target of the issue."""
-    rows = []
-    for f in fleets:
-        rows.append(
-            (
-                f"requests per idle poll per calendar, N={f.calendars}",
-                "≤ 1.0",
-                f"{f.requests:.2f}",
-                _verdict(f.requests, 1.0, "requests"),
-            )
+    rows = [
+        _target(
+            f"requests per idle poll per calendar, N={f.calendars}",
+            "≤ 1.0",
+            f.requests,
+            1.0,
+            "{:.2f}",
+            "requests",
         )
-    for f in fleets:
-        for latency in f.latencies:
-            limit = latency.interval + 1
-            rows.append(
-                (
-                    f"detection p95, N={f.calendars}, polling every {latency.interval:.0f} s",
-                    f"≤ {limit:.1f} s",
-                    f"{latency.p95:.2f} s",
-                    _verdict(latency.p95, limit, "s"),
-                )
-            )
+        for f in fleets
+    ]
+    rows += [
+        _target(
+            f"detection p95, N={f.calendars}, polling every {latency.interval:.0f} s",
+            f"≤ {latency.interval + 1:.1f} s",
+            latency.p95,
+            latency.interval + 1,
+            "{:.2f} s",
+            "s",
+        )
+        for f in fleets
+        for latency in f.latencies
+    ]
     largest = max(fleets, key=lambda f: f.calendars)
     rows.append(
-        (
+        _target(
             f"CPU, {largest.calendars} calendars every {INTERVAL_IN_PRODUCTION:.0f} s",
             "≤ 10 % of a core",
-            f"{largest.core_share:.1f} %",
-            _verdict(largest.core_share, 10.0, "points"),
+            largest.core_share,
+            10.0,
+            "{:.1f} %",
+            "points",
         )
     )
-    for f in fleets:
-        rows.append(
-            (
-                f"idle RSS, N={f.calendars}",
-                "< 80 MB",
-                f"{f.idle_rss:.1f} MB",
-                _verdict(f.idle_rss, 80.0, "MB"),
-            )
-        )
+    rows += [
+        _target(f"idle RSS, N={f.calendars}", "< 80 MB", f.idle_rss, 80.0, "{:.1f} MB", "MB")
+        for f in fleets
+    ]
+    first_sync = f"first sync of {big.events:,} events"
+    rows.append(_target(f"{first_sync}: time", "< 5 s", big.wall, 5.0, "{:.2f} s", "s"))
     rows.append(
-        (
-            f"first sync of {big.events:,} events: time",
-            "< 5 s",
-            f"{big.wall:.2f} s",
-            _verdict(big.wall, 5.0, "s"),
-        )
-    )
-    rows.append(
-        (
-            f"first sync of {big.events:,} events: peak RSS",
-            "< 150 MB",
-            f"{big.peak_rss:.1f} MB",
-            _verdict(big.peak_rss, 150.0, "MB"),
-        )
+        _target(f"{first_sync}: peak RSS", "< 150 MB", big.peak_rss, 150.0, "{:.1f} MB", "MB")
     )
     return rows
 
