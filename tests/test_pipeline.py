@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import pytest
+
 from tests.pipeline import SAM, Practice
 from worker.casework import approve, open_desk, waive
 from worker.clients import load_directory
-from worker.errors import AccountNeedsPractitioner, Recoverable
+from worker.errors import AccountNeedsPractitioner, FairWarningError, Recoverable
 from worker.health import describe, exit_code, health
 from worker.model import Attendee, CalendarChanges, Response
 from worker.sender import Delivery, Outcome
@@ -481,3 +483,17 @@ def test_status_reports_pauses_per_account_and_an_old_heartbeat_as_broken(
     report = health(practice.db, ["main"], later, timedelta(minutes=1), heartbeat)
     assert report["health"] == "broken"
     assert exit_code(report) == 2
+
+
+def test_approving_or_waiving_a_case_that_does_not_wait_says_why(practice: Practice) -> None:
+    practice.late_decline()
+    [case] = practice.query("SELECT id FROM decisions")
+    with pytest.raises(FairWarningError, match="not waiting for review"):
+        approve(_desk(practice), case["id"])
+    with transaction(practice.db):
+        waive(_desk(practice), case["id"], "called me first")
+    with pytest.raises(FairWarningError, match="already waived"):
+        waive(_desk(practice), case["id"], "again")
+    with pytest.raises(FairWarningError, match="fairwarning history"):
+        approve(_desk(practice), 999)
+    assert practice.outbox_states() == ["dropped"]
