@@ -5,7 +5,7 @@
 - `worker`: the real worker (`worker.wiring.build_worker`: Google calendars, file sender) over N
   accounts: a baseline pass, idle passes (server-side requests, bytes, CPU, wall time), idle
   and peak RSS, a profiled idle pass, then detection latency under the real service loop
-  (`worker.lifecycle.run`, each account on its own `Schedule`) while the fake declines
+  (`worker.service.lifecycle.run`, each account on its own `Schedule`) while the fake declines
   sessions at random moments.
 - `naive`: the naive poller over the same calendars, measured the same way.
 - `big`: the worker's first sync of one calendar of many events, then a few idle polls.
@@ -43,9 +43,9 @@ from bench.fake import (
 )
 from bench.naive import NaivePoller
 from worker.config import Config
-from worker.cycle import AccountReport, Worker
-from worker.lifecycle import run
+from worker.pipeline.cycle import AccountReport, Worker
 from worker.private_files import write_private
+from worker.service.lifecycle import run
 from worker.wiring import build_worker, google_token_path
 
 

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage, MIMEPart
 from pathlib import Path
 
-from worker.message import REF_HEADER
-from worker.sender import Delivery, Outcome
+from worker.model import REF_HEADER
+from worker.pipeline.sender import Delivery, Outcome
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_STEM = 120

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline import Practice
+from tests.practice import Practice
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from worker.model import (
     Response,
     Session,
 )
-from worker.rules import Practice
+from worker.pipeline.rules import Practice
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

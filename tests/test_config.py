@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from worker.cli.starter import starter_text
 from worker.clients import load_directory, read_clients_csv
 from worker.config import json_schema, load_config, parse_config
 from worker.errors import ConfigError
-from worker.starter import starter_text
 
 GOOD = """\
 [practitioner]

@@ -10,6 +10,10 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+# Every notice carries its reference in this header, so a sender can name its file or
+# a provider-side property after it and the practitioner can find it in their mailbox.
+REF_HEADER = "X-Fair-Warning-Ref"
+
 
 class Response(enum.StrEnum):
     """An attendee's answer to the invitation, as calendars report it."""

@@ -11,8 +11,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from worker.calendar import CalendarSource
-from worker.casework import Desk, open_desk
 from worker.clients import load_directory
 from worker.config import (
     Account,
@@ -22,12 +20,14 @@ from worker.config import (
     MicrosoftCalendarSettings,
     OutlookSenderSettings,
 )
-from worker.cycle import Mailroom, Worker
 from worker.errors import StateError
+from worker.notices.templates import TemplateLibrary
+from worker.pipeline.calendar import CalendarSource
+from worker.pipeline.casework import Desk, open_desk
+from worker.pipeline.cycle import Mailroom, Worker
+from worker.pipeline.sender import Sender
 from worker.private_files import tokens_dir
-from worker.sender import Sender
 from worker.store.db import open_database
-from worker.templates import TemplateLibrary
 
 if TYPE_CHECKING:  # the Microsoft connector imports msal: only when configured
     from connectors.microsoft import AccessTokens
@@ -178,6 +178,52 @@ def only_worker(state_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(handle)
+
+
+def authorize_google(
+    config: Config,
+    account: str,
+    *,
+    client_secrets: Path,
+    list_calendars: bool,
+    port: int,
+    say: Callable[[str], None],
+    ask: Callable[[], str],
+) -> list[str]:
+    """Run Google's consent flow for `account`; returns the scopes granted."""
+    from connectors.google import authorize
+
+    return authorize(
+        account=account,
+        client_secrets=client_secrets,
+        token_path=google_token_path(config, account),
+        list_calendars=list_calendars,
+        port=port,
+        say=say,
+        ask=ask,
+    )
+
+
+def sign_in_microsoft(
+    config: Config,
+    account: str,
+    *,
+    client_id: str,
+    authority: str,
+    authority_host: str,
+    say: Callable[[str], None],
+) -> str:
+    """Sign `account` in with a device code; returns who signed in."""
+    from connectors.microsoft import sign_in
+
+    return sign_in(
+        account=account,
+        tokens_dir=tokens_dir(config.state_dir),
+        client_id=client_id,
+        authority=authority,
+        authority_host=authority_host,
+        say=say,
+    )
 
 
 def describe_credentials(config: Config, account: Account) -> str:

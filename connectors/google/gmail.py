@@ -31,7 +31,7 @@ from connectors.google.http import (
     read_answer,
 )
 from worker.errors import AccountNeedsPractitioner, Recoverable
-from worker.sender import Delivery, Outcome
+from worker.pipeline.sender import Delivery, Outcome
 
 DEFAULT_SEND_TIMEOUT = 60.0
 # Google's daily quotas end at midnight Pacific time.

@@ -29,7 +29,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception
 from urllib3.exceptions import NewConnectionError
 
 from worker.errors import AccountNeedsPractitioner, Recoverable
-from worker.sender import Delivery, Outcome
+from worker.pipeline.sender import Delivery, Outcome
 
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
 # (connect, read) seconds: long enough for a slow page of events, short enough for a cycle.

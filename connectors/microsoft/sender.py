@@ -22,8 +22,8 @@ from typing import Any
 
 from connectors.microsoft.http import GRAPH_URL, AccessTokens
 from connectors.microsoft.tokens import graph_for
-from worker.message import REF_HEADER
-from worker.sender import Delivery
+from worker.model import REF_HEADER
+from worker.pipeline.sender import Delivery
 
 
 class OutlookSender:

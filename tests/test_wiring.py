@@ -1,0 +1,74 @@
+"""The real wiring on a vdir: a malformed file is reported once and never read as a deletion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from worker.cli import demo
+from worker.config import load_config
+from worker.wiring import build_worker
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def _practice(tmp_path: Path) -> Path:
+    config_path = demo.write_config(tmp_path)
+    demo.write_calendar(tmp_path / "calendar", NOW, acted=False)
+    return config_path
+
+
+def test_a_malformed_file_is_reported_once_and_its_sessions_are_not_deleted(
+    tmp_path: Path,
+) -> None:
+    config, _ = load_config(_practice(tmp_path))
+    clock = [NOW]
+    worker = build_worker(config, clock=lambda: clock[0])
+    worker.cycle()
+    (tmp_path / "calendar" / "sam-1.ics").write_text("BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMM")
+
+    clock[0] += timedelta(minutes=1)
+    [first] = worker.cycle()
+    clock[0] += timedelta(minutes=1)
+    [second] = worker.cycle()
+
+    assert first.sync is not None
+    assert second.sync is not None
+    [problem] = first.sync.problems
+    assert "sam-1.ics" in problem
+    assert first.sync.decisions == ()
+    assert second.sync.problems == ()
+    assert second.sync.decisions == ()
+    assert list((tmp_path / "outbox").glob("*.eml")) == []
+
+
+def test_the_demo_week_decides_what_the_readme_promises(tmp_path: Path) -> None:
+    config, _ = load_config(_practice(tmp_path))
+    build_worker(config, clock=lambda: NOW - timedelta(hours=3)).cycle()
+    demo.write_calendar(tmp_path / "calendar", NOW, acted=True)
+    [report] = build_worker(config, clock=lambda: NOW).cycle()
+
+    assert report.sync is not None
+    verdicts = {
+        (d.client.email if d.client else "", d.fact.session.key.split(":")[0]): str(d.verdict)
+        for d in report.sync.decisions
+    }
+    assert verdicts == {
+        ("sam.taylor@example.org", "sam-1.ics"): "reminder",
+        ("sam.taylor@example.org", "sam-2.ics"): "forfeit",
+        ("jordan.lee@example.org", "jordan-1.ics"): "ignore",
+        ("alex.morgan@example.org", "alex-1.ics"): "review",
+        ("priya.shah@example.org", "priya-1.ics"): "review",
+        ("lucia.fernandez@example.org", "lucia-1.ics"): "reminder",
+    }
+    sent = {s.client_email: s for s in report.sent}
+    assert sent["sam.taylor@example.org"].outcome == "sent"
+    forfeit = next(s for s in report.sent if s.kind == "forfeit")
+    assert forfeit.prepaid_balance == 4
+    eml = Path(sent["lucia.fernandez@example.org"].written_to).read_bytes()
+    spanish = message_from_bytes(eml, policy=policy.default)
+    assert "recordatorio" in str(spanish["Subject"])
+    body = spanish.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "Las sesiones canceladas" in body.get_content()

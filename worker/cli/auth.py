@@ -1,0 +1,110 @@
+"""`fairwarning auth`: one-time authorisation of Google and Microsoft accounts, over SSH."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from worker.cli.common import fail, load, open_state
+from worker.config import Config
+from worker.errors import FairWarningError
+from worker.store import sync_state
+from worker.store.db import transaction
+from worker.wiring import authorize_google, describe_credentials, sign_in_microsoft
+
+
+@click.group("auth")
+def auth_group() -> None:
+    """One-time authorisation of a Google or Microsoft account (works over SSH)."""
+
+
+@auth_group.command("google")
+@click.option("--account", required=True, help="The [[accounts]] name this is for.")
+@click.option(
+    "--client-secrets",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The Desktop OAuth client JSON downloaded from Google Cloud.",
+)
+@click.option("--port", default=0, help="Local port for the redirect (to tunnel over SSH).")
+@click.option("--list-calendars", is_flag=True, help="Also allow listing your calendars.")
+@click.pass_context
+def auth_google(
+    ctx: click.Context, account: str, client_secrets: Path, port: int, list_calendars: bool
+) -> None:
+    """Authorise Calendar (read-only) and Gmail (send-only) for ACCOUNT."""
+    config = load(ctx)
+    _configured(config, account)
+    try:
+        scopes = authorize_google(
+            config,
+            account,
+            client_secrets=client_secrets,
+            list_calendars=list_calendars,
+            port=port,
+            say=click.echo,
+            ask=lambda: click.prompt("Paste the address here", default="", show_default=False),
+        )
+    except FairWarningError as exc:
+        fail(exc)
+    _resume(config, account)
+    click.echo(f"Authorised {account}: {', '.join(scopes)}")
+
+
+@auth_group.command("microsoft")
+@click.option("--account", required=True, help="The [[accounts]] name this is for.")
+@click.option("--client-id", required=True, help="Application (client) ID from Microsoft Entra.")
+@click.option(
+    "--authority",
+    default="consumers",
+    show_default=True,
+    help="consumers (Outlook.com), organizations, or your tenant id or domain.",
+)
+@click.option(
+    "--authority-host",
+    default="https://login.microsoftonline.com",
+    show_default=True,
+    help="Sign-in host (national clouds use others).",
+)
+@click.pass_context
+def auth_microsoft(
+    ctx: click.Context, account: str, client_id: str, authority: str, authority_host: str
+) -> None:
+    """Sign in with a device code: Calendars.Read and Mail.Send for ACCOUNT."""
+    config = load(ctx)
+    _configured(config, account)
+    try:
+        who = sign_in_microsoft(
+            config,
+            account,
+            client_id=client_id,
+            authority=authority,
+            authority_host=authority_host,
+            say=click.echo,
+        )
+    except FairWarningError as exc:
+        fail(exc)
+    _resume(config, account)
+    click.echo(f"Signed in {account} as {who}")
+
+
+@auth_group.command("status")
+@click.pass_context
+def auth_status(ctx: click.Context) -> None:
+    """Each account's credentials, without showing any secret."""
+    config = load(ctx)
+    for account in config.accounts:
+        click.echo(f"{account.name}: {describe_credentials(config, account)}")
+
+
+def _configured(config: Config, account: str) -> None:
+    if account not in {a.name for a in config.accounts}:
+        names = ", ".join(a.name for a in config.accounts)
+        fail(f"no account named {account!r} in the configuration (accounts: {names})")
+
+
+def _resume(config: Config, account: str) -> None:
+    db = open_state(config)
+    with transaction(db):
+        sync_state.resume(db, account)

@@ -1,0 +1,53 @@
+"""`fairwarning service`: install the systemd unit, make an encryption key for tokens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from worker.cli.common import fail, load
+from worker.private_files import KEY_CREDENTIAL, KEY_VARIABLE, new_key
+from worker.service.systemd import install as install_unit
+from worker.service.systemd import unit_for
+
+
+@click.group("service")
+def service_group() -> None:
+    """Run Fair Warning as a systemd service."""
+
+
+@service_group.command("install")
+@click.option("--user", "user", is_flag=True, help="A user unit (no root needed).")
+@click.option("--print", "only_print", is_flag=True, help="Show the unit; write nothing.")
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help=f"File holding the token encryption key, passed as the {KEY_CREDENTIAL} credential.",
+)
+@click.pass_context
+def install(ctx: click.Context, user: bool, only_print: bool, key_file: Path | None) -> None:
+    """Write a hardened unit that runs `fairwarning run` with this configuration."""
+    config = load(ctx)
+    unit = unit_for(config, ctx.obj["config_path"], user=user, key_file=key_file)
+    if only_print:
+        click.echo(unit.text)
+        return
+    try:
+        install_unit(unit)
+    except OSError as exc:
+        fail(f"cannot write {unit.path}: {exc.strerror or exc} (use --user, or run as root)")
+    click.echo(f"wrote {unit.path}; now run:")
+    for command in unit.commands:
+        click.echo(f"  {command}")
+
+
+@service_group.command("new-key")
+def make_key() -> None:
+    """Print a new key for encrypting tokens at rest."""
+    click.echo(new_key())
+    click.echo(
+        f"Keep it in a root-only file (chmod 600) and pass it with --key-file, "
+        f"or export {KEY_VARIABLE}. Losing it means authorising the accounts again.",
+        err=True,
+    )

@@ -1,0 +1,33 @@
+"""The configuration: typed, frozen sections (practice, accounts) read from one TOML file."""
+
+from worker.config.accounts import (
+    Account,
+    FileSenderSettings,
+    GmailSenderSettings,
+    GoogleCalendarSettings,
+    LocalCalendarSettings,
+    MicrosoftCalendarSettings,
+    OutlookSenderSettings,
+)
+from worker.config.file import Config, default_config_path, json_schema, load_config, parse_config
+from worker.config.practice import AlertSettings, ClientEntry, Policy, Practitioner, QuietHours
+
+__all__ = [
+    "Account",
+    "AlertSettings",
+    "ClientEntry",
+    "Config",
+    "FileSenderSettings",
+    "GmailSenderSettings",
+    "GoogleCalendarSettings",
+    "LocalCalendarSettings",
+    "MicrosoftCalendarSettings",
+    "OutlookSenderSettings",
+    "Policy",
+    "Practitioner",
+    "QuietHours",
+    "default_config_path",
+    "json_schema",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,179 @@
+"""The configuration file, parsed once into frozen, typed models.
+
+Problems are gathered and reported together, each with its key path and, where it can be
+found, its line; unknown keys are warned about rather than rejected, so a typo never stops
+the service but is never silent either.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from worker.config.accounts import Account
+from worker.config.fields import Duration, Section
+from worker.config.practice import AlertSettings, ClientEntry, Policy, Practitioner
+from worker.errors import ConfigError
+
+
+class Config(Section):
+    """The whole configuration file."""
+
+    practitioner: Practitioner
+    policy: Policy = Policy()
+    accounts: tuple[Account, ...] = Field(min_length=1)
+    clients: tuple[ClientEntry, ...] = ()
+    clients_csv: Path | None = Field(None, description="CSV with a header row of client fields.")
+    state_dir: Path = Field(
+        default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "fairwarning",
+        description="Where the database, tokens and dry-run notices live.",
+    )
+    templates_dir: Path | None = Field(
+        None, description="Your templates; files here override the packaged ones."
+    )
+    poll_interval: Duration = Field(timedelta(seconds=60), description="Time between polls.")
+    alerts: AlertSettings = AlertSettings()
+
+    @model_validator(mode="after")
+    def _unique_account_names(self) -> Config:
+        names = [a.name for a in self.accounts]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"account names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+
+def _xdg(variable: str, fallback: str) -> Path:
+    return Path(os.environ.get(variable) or Path.home() / fallback)
+
+
+def default_config_path() -> Path:
+    """--config, else $FAIRWARNING_CONFIG, else the XDG config folder."""
+    explicit = os.environ.get("FAIRWARNING_CONFIG")
+    if explicit:
+        return Path(explicit)
+    return _xdg("XDG_CONFIG_HOME", ".config") / "fairwarning" / "config.toml"
+
+
+_PATH_KEYS = ("path", "folder", "clients_csv", "state_dir", "templates_dir")
+
+
+def _resolve_paths(raw: Any, base: Path) -> Any:
+    """Relative paths in the file are relative to the file, not to the working directory."""
+    if isinstance(raw, dict):
+        return {
+            k: (
+                str((base / Path(v).expanduser()).resolve())
+                if k in _PATH_KEYS and isinstance(v, str)
+                else _resolve_paths(v, base)
+            )
+            for k, v in raw.items()
+        }
+    if isinstance(raw, list):
+        return [_resolve_paths(v, base) for v in raw]
+    return raw
+
+
+def load_config(path: Path) -> tuple[Config, list[str]]:
+    """Read and validate the file; return the config and warnings about unknown keys.
+
+    Raises ConfigError listing every problem with its key path and line.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no configuration at {path}; create one with `fairwarning init` "
+            "or point --config / FAIRWARNING_CONFIG at it",
+            path=str(path),
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}", path=str(path)) from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> tuple[Config, list[str]]:
+    """Validate TOML text as if read from `path` (relative paths resolve beside it)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}", path=str(path)) from None
+    raw = _resolve_paths(raw, path.parent)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_describe(error, text) for error in exc.errors()]
+        raise ConfigError(
+            f"{path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems),
+            path=str(path),
+            problems=tuple(problems),
+        ) from None
+    warnings = [
+        f"{path}:{_line_of(text, key) or '?'}: unknown key '{key}' ignored"
+        for key in _unknown_keys(config, "")
+    ]
+    return config, warnings
+
+
+def _describe(error: Any, text: str) -> str:
+    loc = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
+    loc = re.sub(r"\.(local|google|microsoft|file|gmail|outlook)\b", "", loc)
+    line = _line_of(text, loc)
+    where = f"line {line}, " if line else ""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "required but missing"
+    return f"{where}{loc or '(top level)'}: {message}"
+
+
+def _line_of(text: str, dotted: str) -> int | None:
+    """Best-effort line of a key path such as `clients.2.prepaid_balance`.
+
+    Each `name.N` narrows the search to the N-th `[[name]]` block; the last name is then
+    looked for as `name =` or a `[...name]` header inside that block.
+    """
+    lines = text.splitlines()
+    first, last = 0, len(lines)
+    parts = [p for p in dotted.split(".") if p]
+    for name, index in pairwise(parts):
+        if not index.isdigit():
+            continue
+        header = re.compile(rf"^\s*\[\[\s*(?:[\w.]*\.)?{re.escape(name)}\s*\]\]")
+        blocks = [n for n in range(first, last) if header.match(lines[n])]
+        if int(index) < len(blocks):
+            first = blocks[int(index)]
+            following = blocks[int(index) + 1 :]
+            last = following[0] if following else last
+    names = [p for p in parts if not p.isdigit()]
+    if not names:
+        return None
+    key = re.escape(names[-1])
+    pattern = re.compile(rf"^\s*(\[+\s*[\w.]*\b{key}\s*\]+|{key}\s*=)")
+    for number in range(first, last):
+        if pattern.match(lines[number]):
+            return number + 1
+    return first + 1 if first else None
+
+
+def _unknown_keys(model: BaseModel, prefix: str) -> list[str]:
+    found = [f"{prefix}{key}" for key in (model.model_extra or {})]
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        items = value if isinstance(value, tuple) else (value,)
+        for index, item in enumerate(items):
+            if isinstance(item, BaseModel):
+                suffix = f".{index}" if isinstance(value, tuple) else ""
+                found += _unknown_keys(item, f"{prefix}{name}{suffix}.")
+    return found
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON schema of the configuration file, for editors."""
+    return Config.model_json_schema(mode="validation")

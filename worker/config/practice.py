@@ -1,0 +1,158 @@
+"""The practice's sections: who the practitioner is, their policy, clients and alerts."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from worker.config.fields import Duration, Section, check_zone
+
+
+class Practitioner(Section):
+    """Who the notices come from."""
+
+    name: str = Field(description="Your name as clients know it; used in From and the signature.")
+    email: str = Field(description="Your address; notices are sent from it.")
+    time_zone: str = Field(
+        "UTC", description="IANA zone for all-day events, quiet hours and unknown client zones."
+    )
+    language: str = Field("en", description="Template language for clients with none set.")
+    booking_link: str = Field("", description="Where clients rebook or reschedule.")
+    signature: str = Field("", description="Closing lines of every notice.")
+    reply_to: str = Field("", description="Reply-To address, if not your own.")
+    copy_to_self: bool = Field(False, description="Send yourself a copy (Bcc) of every notice.")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_zone(value)
+
+    @field_validator("email")
+    @classmethod
+    def _looks_like_address(cls, value: str) -> str:
+        if "@" not in value or any(c in value for c in "\r\n<>, "):
+            raise ValueError(f"{value!r} is not an email address")
+        return value.strip()
+
+
+class QuietHours(Section):
+    """A nightly window in which no notice is sent; it waits for the morning."""
+
+    start: time = Field(description="When quiet hours begin, e.g. '21:00'.")
+    end: time = Field(description="When they end, e.g. '08:00'.")
+
+
+Step = Literal["reminder", "forfeit"]
+
+
+class Policy(Section):
+    """The cancellation policy and how the worker applies it."""
+
+    late_window: Duration = Field(
+        timedelta(hours=24), description="Cancelling with less notice than this is late."
+    )
+    steps: tuple[Step, ...] = Field(
+        ("reminder", "forfeit"),
+        description="Notice for the 1st, 2nd, … late cancellation; the last one repeats.",
+    )
+    lookback: Duration = Field(
+        timedelta(days=365), description="Only late cancellations this recent count."
+    )
+    hold: Duration = Field(
+        timedelta(minutes=10),
+        description="Undo window: a notice waits this long; a restored session drops it.",
+    )
+    quiet_hours: QuietHours | None = Field(
+        None, description="No notices in this window of the client's (or your) time zone."
+    )
+    own_deletion: Literal["review", "client", "ignore"] = Field(
+        "review",
+        description="What your own deletion of a client session means: ask you (review), "
+        "treat it as the client's cancellation (client), or nothing (ignore).",
+    )
+    late_moves_count: bool = Field(False, description="A late reschedule counts as a cancellation.")
+    markers: tuple[str, ...] = Field(
+        ("LC", "late cancel", "cancelled by client"),
+        description="Words in a title or description that record a client's cancellation.",
+    )
+    excerpt: str | dict[str, str] = Field(
+        "Sessions cancelled with less than 24 hours' notice are charged in full.",
+        description="The policy text quoted in every notice; one text, or one per language "
+        "(e.g. {en = '…', es = '…'}).",
+    )
+    emergency_words: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: {
+            "en": ("hospital", "emergency", "ill", "sick", "funeral", "accident", "bereavement"),
+            "es": (
+                "hospital",
+                "urgencia",
+                "emergencia",
+                "enfermo",
+                "enferma",
+                "funeral",
+                "accidente",
+                "fallecimiento",
+            ),
+        },
+        description="Per language: words in a decline comment that send the case to review.",
+    )
+    mode: Literal["auto", "review", "dry-run"] = Field(
+        "review",
+        description="auto sends notices; review waits for `fairwarning approve`; dry-run only "
+        "writes them to the state directory.",
+    )
+    ignored_domains: tuple[str, ...] = Field(
+        (), description="Attendees at these domains are never clients (colleagues, rooms)."
+    )
+    title_include: tuple[str, ...] = Field(
+        (), description="If set, only sessions whose title contains one of these are judged."
+    )
+    title_exclude: tuple[str, ...] = Field(
+        (), description="Sessions whose title contains one of these are never judged."
+    )
+
+    def excerpt_for(self, language: str) -> str:
+        """The policy text in `language` (or its base, e.g. es-MX → es), else English, else any."""
+        if isinstance(self.excerpt, str):
+            return self.excerpt
+        base = language.replace("-", "_").split("_")[0]
+        for wanted in (language, base, "en"):
+            if wanted in self.excerpt:
+                return self.excerpt[wanted]
+        return next(iter(self.excerpt.values()), "")
+
+    @field_validator("steps")
+    @classmethod
+    def _at_least_one_step(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("give at least one step, e.g. ['reminder', 'forfeit']")
+        return value
+
+
+class ClientEntry(Section):
+    """One client in the directory."""
+
+    email: str
+    name: str = ""
+    aliases: tuple[str, ...] = ()
+    language: str | None = None
+    time_zone: str | None = None
+    exempt: bool = False
+    prepaid_balance: int | None = Field(None, ge=0)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_zone(value)
+
+
+class AlertSettings(Section):
+    """Emails to you (through your own sender) when something needs you."""
+
+    enabled: bool = Field(True, description="Send alerts at all.")
+    to: str = Field("", description="Where alerts go; default: your practitioner email.")
+    digest_at: time = Field(
+        time(8, 0), description="When the daily list of cases waiting for review is sent."
+    )

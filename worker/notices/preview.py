@@ -1,0 +1,52 @@
+"""`fairwarning preview`: a notice as the client would receive it, from sample session details."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from worker.clients import load_directory
+from worker.config import Config
+from worker.errors import FairWarningError
+from worker.notices.message import build_message
+from worker.notices.templates import TemplateLibrary
+from worker.notices.wording import notice_variables, sample_facts
+
+
+def render_preview(
+    config: Config, kind: str, language: str | None, client_email: str | None, now: datetime
+) -> tuple[str, str | None]:
+    """The message as text (headers and plain body), and its HTML part if any."""
+    library = TemplateLibrary(user_dir=config.templates_dir)
+    client = None
+    if client_email:
+        client = load_directory(config).by_email(client_email)
+        if client is None:
+            raise FairWarningError(
+                f"{client_email} is not in the client directory; add it under [[clients]] "
+                "or leave out --client"
+            )
+    wanted = language or (client.language if client else None)
+    chosen = library.choose_language(wanted, config.practitioner.language)
+    facts = sample_facts(kind, chosen, now)
+    if client is not None:
+        facts = replace(
+            facts,
+            client_name=client.name or facts.client_name,
+            client_email=client.email,
+            time_zone=client.time_zone or config.practitioner.time_zone,
+            prepaid_balance=client.prepaid_balance,
+        )
+    rendered = library.render(
+        kind, chosen, notice_variables(facts, config.practitioner, config.policy)
+    )
+    message = build_message(
+        rendered,
+        to_name=facts.client_name,
+        to_email=facts.client_email,
+        practitioner=config.practitioner,
+        ref="FW-PREVIEW",
+        now=now,
+    )
+    headers = "\n".join(f"{k}: {v}" for k, v in message.items() if k.lower() != "content-type")
+    return f"{headers}\n\n{rendered.text}", rendered.html

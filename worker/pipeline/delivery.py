@@ -1,0 +1,170 @@
+"""Delivery: turn due outbox rows into sent mail, exactly once or visibly `unknown`.
+
+Order per notice: quiet hours → render → commit `sending` → send → record the outcome.
+A notice whose template fails stays queued (and is reported) so fixing the template sends it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from worker.config import Policy, Practitioner
+from worker.errors import AccountNeedsPractitioner, TemplateError
+from worker.notices.message import build_message
+from worker.notices.quiet import quiet_until
+from worker.notices.templates import TemplateLibrary
+from worker.notices.wording import NoticeFacts, notice_variables
+from worker.pipeline.sender import Delivery, Outcome, Sender
+from worker.store import outbox, sync_state
+from worker.store.audit import audit
+from worker.store.db import transaction, utc_text
+from worker.store.outbox import NoticeRow
+
+DEFERRAL = timedelta(minutes=5)
+SENDING_PAUSE = timedelta(hours=1)
+PAUSED = "paused"
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What happened to one notice in this cycle."""
+
+    ref: str
+    kind: str
+    client_email: str
+    session_key: str
+    outcome: str
+    detail: str = ""
+    written_to: str = ""
+    prepaid_balance: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """Everything needed to deliver one account's notices."""
+
+    db: sqlite3.Connection
+    account: str
+    sender: Sender
+    templates: TemplateLibrary
+    practitioner: Practitioner
+    policy: Policy
+
+
+def deliver_due(post: Post, now: datetime) -> list[Sent]:
+    """Send every queued notice whose time has come, unless sending is paused."""
+    with transaction(post.db):
+        if sync_state.account_state(post.db, post.account).sending_paused(now):
+            return []
+        due = outbox.due(post.db, post.account, now)
+    results = []
+    for row in due:
+        result = _deliver(post, row, now)
+        if result is None:
+            continue
+        results.append(result)
+        if result.outcome == PAUSED:
+            break
+    return results
+
+
+def stored_facts(row: NoticeRow) -> NoticeFacts:
+    """The notice facts frozen in the outbox row when the decision was made."""
+    body = row.facts
+    return NoticeFacts(
+        kind=body["kind"],
+        client_name=body["client_name"],
+        client_email=body["client_email"],
+        language=body["language"],
+        time_zone=body["time_zone"],
+        session_title=body["session_title"],
+        start=datetime.fromisoformat(body["start"]),
+        end=datetime.fromisoformat(body["end"]),
+        all_day=body["all_day"],
+        cancelled_at=datetime.fromisoformat(body["cancelled_at"]),
+        notice=timedelta(seconds=body["notice_seconds"]),
+        offence=body["offence"],
+        next_step=body["next_step"],
+        prepaid_balance=body["prepaid_balance"],
+    )
+
+
+def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
+    facts = stored_facts(row)
+    quiet = post.policy.quiet_hours
+    if quiet is not None:
+        until = quiet_until(now, quiet.start, quiet.end, facts.time_zone)
+        if until is not None:
+            with transaction(post.db):
+                outbox.postpone(post.db, row.id, until, f"quiet hours in {facts.time_zone}")
+            return None
+    try:
+        language = post.templates.choose_language(facts.language, post.practitioner.language)
+        # Dates follow the template's language: French dates in an English text read oddly.
+        facts = replace(facts, language=language)
+        variables = notice_variables(facts, post.practitioner, post.policy)
+        rendered = post.templates.render(row.kind, language, variables)
+    except TemplateError as exc:
+        with transaction(post.db):
+            outbox.set_state(post.db, row.id, "queued", now, detail=f"not rendered: {exc}")
+            audit(post.db, now, post.account, "template problem", f"{row.ref}: {exc}")
+        return Sent(row.ref, row.kind, row.client_email, row.session_key, "queued", f"{exc}")
+    try:
+        message = build_message(
+            rendered,
+            to_name=facts.client_name,
+            to_email=row.client_email,
+            practitioner=post.practitioner,
+            ref=row.ref,
+            now=now,
+        )
+    except ValueError as exc:
+        # A bad address will not get better by retrying: it waits for the practitioner.
+        return _record(post, row, Delivery(Outcome.REJECTED, detail=f"not sendable: {exc}"), now)
+    if not outbox.claim(post.db, row.id, now):
+        return None
+    try:
+        delivery = post.sender.send(message)
+    except AccountNeedsPractitioner as exc:
+        # Senders raise this only when the message was not taken: no token could be had, or
+        # the provider refused the credentials (401, missing scope). Safe to requeue.
+        until = now + SENDING_PAUSE
+        with transaction(post.db):
+            outbox.set_state(post.db, row.id, "queued", now, detail=exc.message)
+            sync_state.pause_sending(post.db, post.account, until, exc.message)
+            audit(post.db, now, post.account, "sending paused", exc.message)
+        return Sent(row.ref, row.kind, row.client_email, row.session_key, PAUSED, exc.message)
+    except Exception as exc:  # a crash mid-send must still be recorded as unknown
+        delivery = Delivery(Outcome.UNKNOWN, detail=f"{type(exc).__name__}: {exc}")
+    return _record(post, row, delivery, now)
+
+
+def _record(post: Post, row: NoticeRow, delivery: Delivery, now: datetime) -> Sent:
+    state = str(delivery.outcome)
+    changes = {"detail": delivery.detail, "provider_id": delivery.provider_id}
+    retry_at = delivery.retry_at or now + DEFERRAL
+    if delivery.outcome is Outcome.DEFERRED:
+        state = "queued"
+        changes["not_before"] = utc_text(retry_at)
+    if delivery.outcome is Outcome.SENT:
+        changes["written_to"] = delivery.provider_id
+    with transaction(post.db):
+        outbox.set_state(post.db, row.id, state, now, **changes)
+        audit(post.db, now, post.account, f"notice {state}", f"{row.ref} to {row.client_email}")
+        if delivery.pause_sending:
+            reason = f"sending paused by the provider until {utc_text(retry_at)}: {delivery.detail}"
+            sync_state.pause_sending(post.db, post.account, retry_at, reason)
+            audit(post.db, now, post.account, "sending paused", reason)
+            state = PAUSED
+    return Sent(
+        row.ref,
+        row.kind,
+        row.client_email,
+        row.session_key,
+        state,
+        delivery.detail,
+        delivery.provider_id,
+        row.facts.get("prepaid_balance"),
+    )

@@ -1,0 +1,62 @@
+"""Sync one account: poll its calendar, diff against the snapshot, and file what changed.
+
+The new snapshot, the cursor and every decision and queued notice are written in one
+transaction: after a crash either all of a poll's effects exist or none do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from worker.model import Decision
+from worker.pipeline.calendar import CalendarSource
+from worker.pipeline.casework import Desk, file_fact
+from worker.pipeline.facts import observe
+from worker.store import sync_state
+from worker.store.audit import audit
+from worker.store.db import transaction
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What one poll found."""
+
+    baseline: bool
+    sessions: int
+    decisions: tuple[Decision, ...]
+    problems: tuple[str, ...]
+
+
+def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
+    """Poll `source` once and file every fact it reveals (the first poll is a silent baseline)."""
+    db = desk.db
+    with transaction(db):
+        state = sync_state.account_state(db, desk.account)
+    changes = source.poll(state.cursor)
+    with transaction(db):
+        state = sync_state.account_state(db, desk.account)
+        baseline = not state.baselined or changes.reset
+        wanted = None
+        if not changes.complete:
+            wanted = [s.key for s in changes.sessions] + list(changes.removed)
+        seen = observe(
+            sync_state.snapshot(db, desk.account, wanted),
+            changes,
+            now=desk.now,
+            previous_poll=state.last_success_at,
+            markers=desk.practice.policy.markers,
+        )
+        decisions: list[Decision] = []
+        if baseline:
+            audit(db, desk.now, desk.account, "baseline", f"{len(changes.sessions)} sessions")
+        else:
+            for fact in sorted(seen.facts, key=lambda f: f.cancelled_at.latest):
+                decisions += file_fact(desk, fact)
+        sync_state.save_sessions(db, desk.account, seen.upserts)
+        sync_state.forget_sessions_before(db, desk.account, desk.now - sync_state.SNAPSHOT_KEEP)
+        sync_state.record_poll(db, desk.account, cursor=changes.cursor, at=desk.now)
+        fresh = sync_state.new_problems(db, desk.account, changes.problems, desk.now)
+        sync_state.retain_problems(db, desk.account, changes.problems)
+        for problem in fresh:
+            audit(db, desk.now, desk.account, "calendar problem", problem)
+    return SyncReport(baseline, len(changes.sessions), tuple(decisions), tuple(fresh))
