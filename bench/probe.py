@@ -158,11 +158,11 @@ STAGES = {
     ),
     "HTTP request and JSON answer (execute)": (("googleapiclient/http.py", "execute"),),
     "token file checked (credentials)": (("connectors/google/credentials.py", "credentials"),),
-    "diff against the snapshot (observe)": (("worker/facts.py", "observe"),),
+    "diff against the snapshot (observe)": (("worker/pipeline/facts.py", "observe"),),
     "snapshot loaded (sync_state.snapshot)": (("worker/store/sync_state.py", "snapshot"),),
     "SQLite statements (all)": (("~", "<method 'execute' of 'sqlite3.Connection' objects>"),),
-    "delivery step (deliver_due)": (("worker/delivery.py", "deliver_due"),),
-    "alerts step (raise_alerts)": (("worker/alerts.py", "raise_alerts"),),
+    "delivery step (deliver_due)": (("worker/pipeline/delivery.py", "deliver_due"),),
+    "alerts step (raise_alerts)": (("worker/pipeline/alerts.py", "raise_alerts"),),
 }
 
 

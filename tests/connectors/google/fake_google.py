@@ -56,7 +56,7 @@ _SYNC_FORBIDDEN = {
 
 
 def payload(name: str) -> Any:
-    """A recorded payload from tests/google/data."""
+    """A recorded payload from tests/connectors/google/data."""
     return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
 
 

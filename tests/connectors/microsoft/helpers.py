@@ -41,7 +41,7 @@ def sign_in_main(tokens_dir: Path) -> str:
 
 
 def load(name: str) -> Any:
-    """A payload from tests/microsoft/data."""
+    """A payload from tests/connectors/microsoft/data."""
     return json.loads((DATA / name).read_text(encoding="utf-8"))
 
 
