@@ -19,14 +19,18 @@ from worker.config import (
     GoogleCalendarSettings,
     MicrosoftCalendarSettings,
     OutlookSenderSettings,
+    SendmailSettings,
+    SmtpSettings,
+    WebhookSettings,
 )
-from worker.errors import StateError
+from worker.errors import AccountNeedsPractitioner, StateError
 from worker.notices.templates import TemplateLibrary
+from worker.pipeline.alerts import AlertRoute
 from worker.pipeline.calendar import CalendarSource
 from worker.pipeline.casework import Desk, open_desk
 from worker.pipeline.cycle import Mailroom, Worker
 from worker.pipeline.sender import Sender
-from worker.private_files import tokens_dir
+from worker.private_files import read_private, tokens_dir
 from worker.store.db import open_database
 
 if TYPE_CHECKING:  # the Microsoft connector imports msal: only when configured
@@ -47,7 +51,62 @@ def build_worker(config: Config, *, clock: Callable[[], datetime]) -> Worker:
         db=open_database(config.state_dir),
         mailrooms=[build_mailroom(a, config, clock) for a in config.accounts],
         clock=clock,
+        alert_relay=build_alert_relay(config, clock),
     )
+
+
+SET_ALERT_PASSWORD = "fairwarning alerts set-password"  # noqa: S105 - a command, not a secret
+
+
+def alert_password_path(config: Config) -> Path:
+    return tokens_dir(config.state_dir) / "alerts.smtp-password"
+
+
+def build_alert_relay(config: Config, clock: Callable[[], datetime]) -> AlertRoute | None:
+    """The `alerts.via` route: an SMTP relay, a webhook or sendmail; None when not set."""
+    via = config.alerts.via
+    if isinstance(via, SmtpSettings):
+        from connectors.smtp import SmtpSender
+
+        password_file = alert_password_path(config)
+        smtp = SmtpSender(
+            host=via.host,
+            port=via.port,
+            security=via.security,
+            username=via.username,
+            password=lambda: _stored_password(password_file, via.username),
+            from_address=via.from_address or _address_or(via.username, config),
+            fix=SET_ALERT_PASSWORD,
+            clock=clock,
+            timeout=via.timeout.total_seconds(),
+        )
+        return AlertRoute(f"the SMTP relay {via.host}:{via.port}", smtp)
+    if isinstance(via, WebhookSettings):
+        from connectors.webhook import WebhookSender
+
+        hook = WebhookSender(url=via.url, clock=clock, timeout=via.timeout.total_seconds())
+        return AlertRoute(f"the webhook {hook.describe().removeprefix('webhook ')}", hook)
+    if isinstance(via, SendmailSettings):
+        from connectors.sendmail import SendmailSender
+
+        program = SendmailSender(path=via.path, timeout=via.timeout.total_seconds())
+        return AlertRoute(f"sendmail ({via.path})", program)
+    return None
+
+
+def _address_or(username: str, config: Config) -> str:
+    return username if "@" in username else config.practitioner.email
+
+
+def _stored_password(path: Path, username: str) -> str:
+    if not username:
+        return ""
+    try:
+        return read_private(path).decode("utf-8")
+    except FileNotFoundError:
+        raise AccountNeedsPractitioner(
+            f"no password stored for the SMTP login {username}; store it with {SET_ALERT_PASSWORD}"
+        ) from None
 
 
 def build_mailroom(account: Account, config: Config, clock: Callable[[], datetime]) -> Mailroom:

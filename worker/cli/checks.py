@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from datetime import datetime
 from pathlib import Path
 
 from worker.clients import load_directory
-from worker.config import Config, LocalCalendarSettings
+from worker.config import Config, LocalCalendarSettings, SendmailSettings, SmtpSettings
 from worker.errors import FairWarningError
 from worker.notices.message import build_message
 from worker.notices.templates import KINDS, TemplateLibrary
 from worker.notices.wording import notice_variables, sample_facts
 from worker.pipeline.alerts import ALERT_KINDS, sample_alert
 from worker.private_files import is_encrypted, secret_key, tokens_dir
+from worker.wiring import alert_password_path
 
 
 def check_templates(config: Config, now: datetime) -> list[str]:
@@ -100,9 +102,27 @@ def check_clients(config: Config) -> list[str]:
     return []
 
 
+def check_alert_route(config: Config) -> list[str]:
+    """The [alerts.via] route can work: its password is stored, its program exists."""
+    via = config.alerts.via
+    unstored = not alert_password_path(config).exists()
+    if isinstance(via, SmtpSettings) and via.username and unstored:
+        return [
+            f"alerts.via: no password stored for {via.username} at {via.host}; "
+            "run `fairwarning alerts set-password`"
+        ]
+    if isinstance(via, SendmailSettings) and not os.access(via.path, os.X_OK):
+        return [
+            f"alerts.via.path: {via.path} is not an executable program; install a mail "
+            "system (msmtp-mta, postfix) or point path at its sendmail"
+        ]
+    return []
+
+
 def check_all(config: Config, now: datetime) -> list[str]:
     return [
         *check_clients(config),
+        *check_alert_route(config),
         *check_accounts(config),
         *check_state_dir(config.state_dir),
         *check_tokens(config.state_dir),

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from worker.cli import checks, demo, starter
+from worker.cli.alerts import alerts_group
 from worker.cli.auth import auth_group
 from worker.cli.common import EXIT_ATTENTION, fail, load, open_state, utcnow
 from worker.cli.reports import cases_table, cycle_table, print_table
@@ -24,6 +25,7 @@ from worker.config import default_config_path, json_schema, load_config
 from worker.errors import FairWarningError
 from worker.notices.preview import render_preview
 from worker.notices.templates import KINDS
+from worker.pipeline.alerts import describe_routes
 from worker.pipeline.casework import Desk
 from worker.pipeline.casework import approve as approve_case
 from worker.pipeline.casework import waive as waive_case
@@ -77,6 +79,10 @@ def check(ctx: click.Context) -> None:
     problems = checks.check_all(config, utcnow())
     for problem in problems:
         click.echo(f"problem: {problem}")
+    route, warning = describe_routes(config)
+    click.echo(route)
+    if warning:
+        click.echo(f"warning: {warning}")
     if problems:
         sys.exit(EXIT_ATTENTION)
     click.echo(f"ok: {ctx.obj['config_path']} and all templates check out")
@@ -253,5 +259,6 @@ def demo_command(folder: Path) -> None:
     click.echo(f"\nTry: {sys.argv[0]} --config {config_path} review   (or history, status)")
 
 
+main.add_command(alerts_group)
 main.add_command(auth_group)
 main.add_command(service_group)

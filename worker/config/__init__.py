@@ -9,8 +9,9 @@ from worker.config.accounts import (
     MicrosoftCalendarSettings,
     OutlookSenderSettings,
 )
+from worker.config.alerts import AlertSettings, SendmailSettings, SmtpSettings, WebhookSettings
 from worker.config.file import Config, default_config_path, json_schema, load_config, parse_config
-from worker.config.practice import AlertSettings, ClientEntry, Policy, Practitioner, QuietHours
+from worker.config.practice import ClientEntry, Policy, Practitioner, QuietHours
 
 __all__ = [
     "Account",
@@ -26,6 +27,9 @@ __all__ = [
     "Policy",
     "Practitioner",
     "QuietHours",
+    "SendmailSettings",
+    "SmtpSettings",
+    "WebhookSettings",
     "default_config_path",
     "json_schema",
     "load_config",

@@ -18,8 +18,9 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from worker.config.accounts import Account
+from worker.config.alerts import AlertSettings
 from worker.config.fields import Duration, Section
-from worker.config.practice import AlertSettings, ClientEntry, Policy, Practitioner
+from worker.config.practice import ClientEntry, Policy, Practitioner
 from worker.errors import ConfigError
 
 

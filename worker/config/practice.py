@@ -146,13 +146,3 @@ class ClientEntry(Section):
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
         return None if value is None else check_zone(value)
-
-
-class AlertSettings(Section):
-    """Emails to you (through your own sender) when something needs you."""
-
-    enabled: bool = Field(True, description="Send alerts at all.")
-    to: str = Field("", description="Where alerts go; default: your practitioner email.")
-    digest_at: time = Field(
-        time(8, 0), description="When the daily list of cases waiting for review is sent."
-    )

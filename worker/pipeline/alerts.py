@@ -1,11 +1,15 @@
-"""Alerts to the practitioner, by email through their own sender, once per condition.
+"""Alerts to the practitioner, once per condition, through a route that does not depend on
+the account that failed.
 
-Conditions: an account needs re-authorising; a notice's send ended `unknown`; the provider
-paused sending (said once sending works again: an alert could not get through before);
-cases wait for review (a daily digest at `alerts.digest_at`). Each condition
-has a key; an alert row is written (`sending`) before the send, so a condition is alerted
-once, not once per cycle. A re-authorisation key is forgotten when the account works again,
-so a later revocation alerts again.
+Conditions: an account needs re-authorising; a notice's send ended `unknown` or `rejected`;
+the provider paused sending; cases wait for review (a daily digest at `alerts.digest_at`).
+Each condition has a key, and an alert row is claimed (`sending`) before the send, so a
+condition is alerted once, not once per cycle. The routes are tried in order (the cycle
+chooses them: `alerts.via`, then other working accounts, then the account's own mailbox
+unless it is paused); the first that takes the alert ends it. When none does, the row is
+kept `undelivered` with every route's reason (shown by `status`) and tried again later.
+A re-authorisation key is forgotten when the account works again, so a later revocation
+alerts again.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import hashlib
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,12 +27,24 @@ from worker.config import Config
 from worker.errors import FairWarningError
 from worker.notices.message import build_message
 from worker.notices.templates import TemplateLibrary
-from worker.pipeline.sender import Outcome, Sender
+from worker.pipeline.sender import Delivery, Outcome, Sender
 from worker.store import sync_state, views
 from worker.store.audit import audit
 from worker.store.db import transaction, utc_text
 
-ALERT_KINDS = ("alert_reauth", "alert_unknown", "alert_paused", "alert_digest")
+ALERT_KINDS = ("alert_reauth", "alert_unknown", "alert_rejected", "alert_paused", "alert_digest")
+
+# An alert no route took is tried again this often, not on every cycle.
+RETRY_UNDELIVERED = timedelta(minutes=10)
+NO_ROUTE = "no route can carry it: every mailbox is paused and no [alerts.via] is set"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRoute:
+    """One way an alert can reach the practitioner, named as `status` shows it."""
+
+    name: str
+    sender: Sender
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +85,9 @@ def conditions(db: sqlite3.Connection, config: Config, account: str, now: dateti
         )
     for case in views.cases(db, account=account, notice_state="unknown"):
         found.append(Alert(f"unknown:{case['ref']}", "alert_unknown", _unknown(base, case)))
+    for case in views.cases(db, account=account, notice_state="rejected"):
+        if case["status"] != "waived":
+            found.append(Alert(f"rejected:{case['ref']}", "alert_rejected", _unknown(base, case)))
     found += _digest(db, config, account, now, base)
     return found
 
@@ -114,7 +134,7 @@ def raise_alerts(
     db: sqlite3.Connection,
     config: Config,
     account: str,
-    sender: Sender,
+    routes: list[AlertRoute],
     templates: TemplateLibrary,
     now: datetime,
 ) -> list[str]:
@@ -122,66 +142,140 @@ def raise_alerts(
     if not config.alerts.enabled:
         return []
     with transaction(db):
-        if sync_state.account_state(db, account).sending_paused(now):
-            return []  # it would fail too; `status` shows everything meanwhile
         current = conditions(db, config, account, now)
         _forget_cleared(db, account, current)
-    sent = []
-    for alert in current:
-        if _send_once(db, config, account, sender, templates, alert, now):
-            sent.append(alert.key)
-    return sent
+    return [
+        alert.key
+        for alert in current
+        if _deliver_once(db, config, account, routes, templates, alert, now)
+    ]
 
 
 def _forget_cleared(db: sqlite3.Connection, account: str, current: list[Alert]) -> None:
     keys = {a.key for a in current}
     if f"reauth:{account}" not in keys:
         db.execute("DELETE FROM alerts WHERE key = ?", (f"reauth:{account}",))
+    for row in db.execute(
+        "SELECT key FROM alerts WHERE account = ? AND state = 'undelivered'", (account,)
+    ).fetchall():
+        if row["key"] not in keys:
+            db.execute("DELETE FROM alerts WHERE key = ?", (row["key"],))
 
 
-def _send_once(
+def _claim(db: sqlite3.Connection, account: str, alert: Alert, now: datetime) -> str | None:
+    """Claim the alert for sending; None when it was sent before or is not due a retry.
+
+    Returns what an earlier undelivered attempt said ("" for a new alert).
+    """
+    with transaction(db):
+        before = db.execute("SELECT state, at, detail FROM alerts WHERE key = ?", (alert.key,))
+        row = before.fetchone()
+        if row is None:
+            db.execute(
+                "INSERT INTO alerts (key, account, kind, state, at) VALUES (?, ?, ?, ?, ?)",
+                (alert.key, account, alert.kind, "sending", utc_text(now)),
+            )
+            return ""
+        retry_at = datetime.fromisoformat(row["at"]) + RETRY_UNDELIVERED
+        if row["state"] != "undelivered" or retry_at > now:
+            return None
+        db.execute(
+            "UPDATE alerts SET state = 'sending', at = ? WHERE key = ?", (utc_text(now), alert.key)
+        )
+        return str(row["detail"])
+
+
+def _deliver_once(
     db: sqlite3.Connection,
     config: Config,
     account: str,
-    sender: Sender,
+    routes: list[AlertRoute],
     templates: TemplateLibrary,
     alert: Alert,
     now: datetime,
 ) -> bool:
-    with transaction(db):
-        claimed = db.execute(
-            "INSERT OR IGNORE INTO alerts (key, account, kind, state, at) VALUES (?, ?, ?, ?, ?)",
-            (alert.key, account, alert.kind, "sending", utc_text(now)),
-        ).rowcount
-    if not claimed:
+    if not routes:
+        # Nothing to try (every mailbox paused): keep what the last attempt said.
+        with transaction(db):
+            db.execute(
+                "INSERT OR IGNORE INTO alerts (key, account, kind, state, at, detail)"
+                " VALUES (?, ?, ?, 'undelivered', ?, ?)",
+                (alert.key, account, alert.kind, utc_text(now), NO_ROUTE),
+            )
         return False
-    practitioner = config.practitioner
+    said_before = _claim(db, account, alert, now)
+    if said_before is None:
+        return False
+    failures = []
     try:
-        language = templates.choose_language(practitioner.language, "en")
-        rendered = templates.render(alert.kind, language, alert.variables)
-        message = build_message(
-            rendered,
-            to_name=practitioner.name,
-            to_email=config.alerts.to or practitioner.email,
-            practitioner=practitioner,
-            ref="ALERT-" + hashlib.sha256(alert.key.encode()).hexdigest()[:12].upper(),
-            now=now,
-        )
-        outcome = sender.send(message).outcome
+        message = _message(config, templates, alert, now)
     except (FairWarningError, ValueError) as exc:
-        outcome, detail = Outcome.REJECTED, str(exc)
-    except Exception as exc:  # the request may have gone out: never resend blindly
-        outcome, detail = Outcome.UNKNOWN, f"{type(exc).__name__}: {exc}"
-    else:
-        detail = ""
+        routes, failures = [], [f"the alert could not be written: {exc}"]
+    for route in routes:
+        try:
+            delivery = route.sender.send(message)
+        except FairWarningError as exc:
+            failures.append(f"{route.name}: {exc.message}")
+            continue
+        except Exception as exc:  # the request may have gone out: never resend blindly
+            delivery = Delivery(Outcome.UNKNOWN, detail=f"{type(exc).__name__}: {exc}")
+        if delivery.outcome in (Outcome.SENT, Outcome.UNKNOWN):
+            with transaction(db):
+                db.execute(
+                    "UPDATE alerts SET state = ?, detail = ? WHERE key = ?",
+                    (str(delivery.outcome), f"via {route.name}", alert.key),
+                )
+            return delivery.outcome is Outcome.SENT
+        failures.append(f"{route.name}: {delivery.detail or delivery.outcome}")
+    detail = "; ".join(failures)
     with transaction(db):
-        if outcome in (Outcome.SENT, Outcome.UNKNOWN):
-            db.execute("UPDATE alerts SET state = ? WHERE key = ?", (str(outcome), alert.key))
-        else:
-            # Not delivered: forget the claim so the alert is tried again next cycle.
-            db.execute("DELETE FROM alerts WHERE key = ?", (alert.key,))
-            audit(db, now, account, "alert not sent", f"{alert.key}: {detail or outcome}")
-    return outcome is Outcome.SENT
+        db.execute(
+            "UPDATE alerts SET state = 'undelivered', at = ?, detail = ? WHERE key = ?",
+            (utc_text(now), detail, alert.key),
+        )
+        if detail != said_before:  # the audit log says it once, not once per retry
+            audit(db, now, account, "alert not sent", f"{alert.key}: {detail}")
+    return False
+
+
+def _message(
+    config: Config, templates: TemplateLibrary, alert: Alert, now: datetime
+) -> EmailMessage:
+    practitioner = config.practitioner
+    language = templates.choose_language(practitioner.language, "en")
+    rendered = templates.render(alert.kind, language, alert.variables)
+    return build_message(
+        rendered,
+        to_name=practitioner.name,
+        to_email=config.alerts.to or practitioner.email,
+        practitioner=practitioner,
+        ref="ALERT-" + hashlib.sha256(alert.key.encode()).hexdigest()[:12].upper(),
+        now=now,
+    )
+
+
+def describe_routes(config: Config) -> tuple[str, str]:
+    """How alerts will travel, and a warning when the only way is the account that may fail."""
+    if not config.alerts.enabled:
+        return "alerts are off", "alerts are off: nothing tells you when an account needs you"
+    to = config.alerts.to or config.practitioner.email
+    steps = []
+    via = config.alerts.via
+    if via is not None:
+        where = getattr(via, "host", "") or getattr(via, "url", "") or getattr(via, "path", "")
+        steps.append(f"{via.provider} ({where})")
+    if len(config.accounts) > 1:
+        steps.append("another account's mailbox")
+    steps.append("the account's own mailbox")
+    route = f"alerts go to {to} through " + ", else ".join(steps)
+    if via is None and len(config.accounts) == 1:
+        name = config.accounts[0].name
+        return route, (
+            f"alerts can only travel through account {name}'s own mailbox: if its "
+            "authorisation is revoked, the alert saying so cannot be sent; add an "
+            "[alerts.via] route (an SMTP relay, a webhook or sendmail; see the README)"
+        )
+    return route, ""
 
 
 def sample_alert(kind: str, config: Config) -> dict[str, Any]:
@@ -199,6 +293,14 @@ def sample_alert(kind: str, config: Config) -> dict[str, Any]:
             "session_title": "Coaching session",
             "notice_kind": "reminder",
             "detail": "the connection dropped after the message was handed over",
+        },
+        "alert_rejected": {
+            "ref": "FW-3F2A9C1B7D10",
+            "case_id": 12,
+            "client_email": "sam@example.org",
+            "session_title": "Coaching session",
+            "notice_kind": "reminder",
+            "detail": "550 5.1.1 the email account that you tried to reach does not exist",
         },
         "alert_paused": {"until": "2026-11-24 09:00", "reason": "daily sending limit reached"},
         "alert_digest": {

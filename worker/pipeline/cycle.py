@@ -15,7 +15,7 @@ from worker.clients import ClientDirectory
 from worker.config import Config
 from worker.errors import AccountNeedsPractitioner, FairWarningError
 from worker.notices.templates import TemplateLibrary
-from worker.pipeline.alerts import raise_alerts
+from worker.pipeline.alerts import AlertRoute, raise_alerts
 from worker.pipeline.calendar import CalendarSource
 from worker.pipeline.casework import Desk, open_desk
 from worker.pipeline.delivery import Post, Sent, deliver_due
@@ -64,13 +64,16 @@ class Worker:
         db: sqlite3.Connection,
         mailrooms: list[Mailroom],
         clock: Callable[[], datetime],
+        alert_relay: AlertRoute | None = None,
     ) -> None:
+        """`alert_relay` is the configured `alerts.via` route, if any (see alerts.py)."""
         self.config = config
         self.directory = directory
         self.templates = templates
         self.db = db
         self.mailrooms = mailrooms
         self.clock = clock
+        self.alert_relay = alert_relay
 
     def desk(self, account: str, now: datetime) -> Desk:
         return open_desk(self.config, self.db, account, self.directory, now)
@@ -85,8 +88,9 @@ class Worker:
         report.interrupted = outbox.recover_interrupted(self.db, room.name, now)
         with transaction(self.db):
             state = sync_state.account_state(self.db, room.name)
+        paused_before = state.sync_paused(now)
         try:
-            if state.sync_paused(now):
+            if paused_before:
                 report.error = f"paused until {state.paused_until:%Y-%m-%d %H:%M} UTC: "
                 report.error += state.pause_reason
             else:
@@ -112,10 +116,31 @@ class Worker:
             self.config.policy,
         )
         report.sent = deliver_due(post, self.clock())
+        routes = self.alert_routes(room, own_allowed=not paused_before)
         report.alerts = raise_alerts(
-            self.db, self.config, room.name, room.sender, self.templates, self.clock()
+            self.db, self.config, room.name, routes, self.templates, self.clock()
         )
         return report
+
+    def alert_routes(self, room: Mailroom, *, own_allowed: bool) -> list[AlertRoute]:
+        """The relay, then other accounts that work, then this account's own mailbox.
+
+        The own mailbox of an account that was paused when the cycle began is left out (the
+        cycle that pauses it tries it once): no token request more often than the pause allows.
+        """
+        now = self.clock()
+        routes = [self.alert_relay] if self.alert_relay is not None else []
+        with transaction(self.db):
+            states = {r.name: sync_state.account_state(self.db, r.name) for r in self.mailrooms}
+        for other in self.mailrooms:
+            state = states[other.name]
+            if other.name != room.name and not (
+                state.sync_paused(now) or state.sending_paused(now)
+            ):
+                routes.append(AlertRoute(f"account {other.name}'s mailbox", other.sender))
+        if own_allowed and not states[room.name].sending_paused(now):
+            routes.append(AlertRoute(f"account {room.name}'s own mailbox", room.sender))
+        return routes
 
     def _note(self, account: str, event: str, detail: str) -> None:
         with transaction(self.db):
