@@ -148,6 +148,7 @@ def build_calendar(
             time_zone=practitioner.time_zone,
             api_endpoint=settings.api_endpoint,
             clock=clock,
+            timeout=settings.timeout.total_seconds(),
         )
         return google
     if isinstance(settings, MicrosoftCalendarSettings):
@@ -196,6 +197,7 @@ def build_sender(
             token_path=google_token_path(config, account.name),
             api_endpoint=settings.api_endpoint,
             clock=clock,
+            timeout=settings.timeout.total_seconds(),
         )
         return gmail
     if isinstance(settings, OutlookSenderSettings):
@@ -208,6 +210,7 @@ def build_sender(
             save_to_sent_items=settings.save_to_sent_items,
             clock=clock,
             tokens=microsoft_tokens,
+            timeout=settings.timeout.total_seconds(),
         )
         return outlook
     return FileSender(folder=settings.folder)

@@ -33,7 +33,7 @@ from connectors.google.http import (
 from worker.errors import AccountNeedsPractitioner, Recoverable
 from worker.pipeline.sender import Delivery, Outcome
 
-DEFAULT_SEND_TIMEOUT = 60.0
+DEFAULT_SEND_TIMEOUT = 30.0
 # Google's daily quotas end at midnight Pacific time.
 _QUOTA_DAY = ZoneInfo("America/Los_Angeles")
 _RETRY_AFTER_IN_MESSAGE = re.compile(r"Retry after (\S+?)(?:\s|$|\))", re.IGNORECASE)

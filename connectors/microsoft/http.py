@@ -33,7 +33,9 @@ from worker.pipeline.sender import Delivery, Outcome
 
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
 # (connect, read) seconds: long enough for a slow page of events, short enough for a cycle.
-TIMEOUT = (10.0, 60.0)
+# Connecting, then reading an answer; the read part is the account's `timeout` setting.
+CONNECT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 30.0
 MAILBOX_CONCURRENCY = 4
 ATTEMPTS = 4
 LONGEST_WAIT = timedelta(seconds=30)
@@ -80,7 +82,8 @@ class Graph:
     """Microsoft Graph as seen by one account's mailbox.
 
     `tokens` supplies access tokens, `graph_url` is the service root (national clouds differ),
-    `clock` turns Retry-After into a time and `sleep` waits between retries of a GET.
+    `clock` turns Retry-After into a time and `sleep` waits between retries of a GET;
+    `timeout` (seconds) is the longest wait for an answer, a send's included.
     """
 
     def __init__(
@@ -92,8 +95,10 @@ class Graph:
         clock: Callable[[], datetime],
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.account = account
+        self._timeout = (CONNECT_TIMEOUT, timeout)
         self.root = graph_url.rstrip("/")
         self._tokens = tokens
         self._clock = clock
@@ -185,7 +190,12 @@ class Graph:
             headers["Content-Type"] = content_type
         with self._slots:
             return self._session.request(
-                method, url, headers=headers, data=body, timeout=TIMEOUT, allow_redirects=False
+                method,
+                url,
+                headers=headers,
+                data=body,
+                timeout=self._timeout,
+                allow_redirects=False,
             )
 
     def _checked(self, url: str) -> str:

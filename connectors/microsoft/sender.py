@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from connectors.microsoft.http import GRAPH_URL, AccessTokens
+from connectors.microsoft.http import DEFAULT_TIMEOUT, GRAPH_URL, AccessTokens
 from connectors.microsoft.tokens import graph_for
 from worker.model import REF_HEADER
 from worker.pipeline.sender import Delivery
@@ -46,6 +46,7 @@ class OutlookSender:
         clock: Callable[[], datetime],
         tokens: AccessTokens | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self._graph = graph_for(
             account=account,
@@ -54,6 +55,7 @@ class OutlookSender:
             graph_url=graph_url,
             clock=clock,
             sleep=sleep,
+            timeout=timeout,
         )
         self._save = save_to_sent_items
 

@@ -19,7 +19,7 @@ import msal
 import requests
 from msal.exceptions import MsalServiceError
 
-from connectors.microsoft.http import AccessTokens, Graph
+from connectors.microsoft.http import DEFAULT_TIMEOUT, AccessTokens, Graph
 from connectors.microsoft.settings import (
     SignInSettings,
     build_application,
@@ -185,6 +185,7 @@ def graph_for(
     graph_url: str,
     clock: Callable[[], datetime],
     sleep: Callable[[float], None] = time.sleep,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Graph:
     """The Graph path of one account: given tokens (shared by its calendar and sender), or
     the account's stored sign-in."""
@@ -194,4 +195,5 @@ def graph_for(
         graph_url=graph_url,
         clock=clock,
         sleep=sleep,
+        timeout=timeout,
     )

@@ -29,6 +29,9 @@ class GoogleCalendarSettings(Section):
     api_endpoint: str | None = Field(
         None, description="Another Calendar API endpoint (testing or a private endpoint)."
     )
+    timeout: Duration = Field(
+        timedelta(seconds=30), description="Longest wait for one answer while reading the calendar."
+    )
 
 
 class MicrosoftCalendarSettings(Section):
@@ -38,6 +41,9 @@ class MicrosoftCalendarSettings(Section):
     past: Duration = Field(timedelta(days=1), description="How far back the watched window goes.")
     ahead: Duration = Field(timedelta(days=60), description="How far ahead it goes.")
     graph_url: str = Field(GRAPH_URL, description="Graph endpoint (national clouds differ).")
+    timeout: Duration = Field(
+        timedelta(seconds=30), description="Longest wait for one answer while reading the calendar."
+    )
 
 
 class FileSenderSettings(Section):
@@ -54,6 +60,11 @@ class GmailSenderSettings(Section):
     api_endpoint: str | None = Field(
         None, description="Another Gmail API endpoint (testing or a private endpoint)."
     )
+    timeout: Duration = Field(
+        timedelta(seconds=30),
+        description="Longest wait for the answer to a send; a send that times out is "
+        "'unknown' (never resent blindly).",
+    )
 
 
 class OutlookSenderSettings(Section):
@@ -62,6 +73,11 @@ class OutlookSenderSettings(Section):
     provider: Literal["outlook"]
     graph_url: str = Field(GRAPH_URL, description="Graph endpoint (national clouds differ).")
     save_to_sent_items: bool = Field(True, description="Keep a copy in Sent Items.")
+    timeout: Duration = Field(
+        timedelta(seconds=30),
+        description="Longest wait for the answer to a send; a send that times out is "
+        "'unknown' (never resent blindly).",
+    )
 
 
 CalendarSettings = Annotated[

@@ -12,10 +12,12 @@ import httplib2  # type: ignore[import-untyped]
 import pytest
 
 from connectors.google import GmailSender
-from tests.connectors.google.fake_google import FakeGoogle, Fault
+from tests.connectors.google.fake_google import PRACTITIONER, FakeGoogle, Fault
 from tests.practice import Clock
+from worker.config import Config
 from worker.errors import AccountNeedsPractitioner
 from worker.pipeline.sender import Outcome
+from worker.wiring import build_sender
 
 
 def notice(to: str = "sam@example.org") -> EmailMessage:
@@ -249,3 +251,28 @@ def test_an_unreadable_success_answer_still_counts_as_sent(
     assert delivery.outcome is Outcome.SENT
     assert "could not be read" in delivery.detail
     assert len(fake.sent) == 1
+
+
+def test_the_accounts_send_timeout_setting_bounds_a_hung_send(
+    fake: FakeGoogle, token_path: Path, clock: Clock, tmp_path: Path
+) -> None:
+    config = Config.model_validate(
+        {
+            "practitioner": {"name": "Dana Rivera", "email": PRACTITIONER},
+            "accounts": [
+                {
+                    "name": "main",
+                    "calendar": {"provider": "local", "path": str(tmp_path)},
+                    "sender": {"provider": "gmail", "api_endpoint": fake.url, "timeout": "1s"},
+                }
+            ],
+            "state_dir": str(token_path.parents[1]),
+        }
+    )
+    sender = build_sender(config.accounts[0], config, clock)
+    fake.fail("gmail", Fault(delay=2.5))
+
+    delivery = sender.send(notice())
+
+    assert delivery.outcome is Outcome.UNKNOWN
+    assert "did not answer in time" in delivery.detail

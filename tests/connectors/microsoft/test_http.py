@@ -12,8 +12,9 @@ import responses
 from requests import PreparedRequest
 
 from connectors.microsoft.http import (
+    CONNECT_TIMEOUT,
+    DEFAULT_TIMEOUT,
     MAILBOX_CONCURRENCY,
-    TIMEOUT,
     Graph,
     GraphError,
     SyncStateLost,
@@ -118,7 +119,19 @@ def test_every_request_has_a_timeout(graph: Graph, mocked: responses.RequestsMoc
     graph.get_json("me/events")
 
     [call] = mocked.calls
-    assert call.request.req_kwargs["timeout"] == TIMEOUT  # type: ignore[attr-defined]
+    assert call.request.req_kwargs["timeout"] == (CONNECT_TIMEOUT, DEFAULT_TIMEOUT)  # type: ignore[attr-defined]
+
+
+def test_the_accounts_timeout_setting_limits_every_answer(
+    tokens: StaticTokens, mocked: responses.RequestsMock
+) -> None:
+    mocked.add(responses.GET, EVENTS, json={"value": []})
+    hurried = Graph(account="main", tokens=tokens, clock=Clock(NOW), timeout=7)
+
+    hurried.get_json("me/events")
+
+    [call] = mocked.calls
+    assert call.request.req_kwargs["timeout"] == (CONNECT_TIMEOUT, 7)  # type: ignore[attr-defined]
 
 
 def test_a_rejected_token_is_refreshed_once(
