@@ -674,6 +674,20 @@ def test_reschedule_is_ignored_by_default_but_late_moves_can_count() -> None:
     assert_not_counted(early_move, Verdict.IGNORE)
 
 
+def test_a_title_naming_someone_at_an_ignored_domain_names_no_client() -> None:
+    colleague = client(BEN, "Ben Ode")
+    domain = BEN.rpartition("@")[2]
+    deleted = fact(FactKind.DELETED, session(title="LC Ben Ode", attendees=()))
+
+    ignored = only(judge(deleted, practice(colleague, policy=policy(ignored_domains=[domain])), {}))
+    counted = only(judge(deleted, practice(colleague, policy=policy(own_deletion="client")), {}))
+
+    assert ignored.verdict is Verdict.IGNORE
+    assert ignored.client is None
+    assert not ignored.counts
+    assert counted.client is not None
+
+
 def test_title_include_and_exclude_filters() -> None:
     only_coaching = practice(client(), policy=policy(title_include=["coaching"]))
     no_free_calls = practice(client(), policy=policy(title_exclude=["Free"]))

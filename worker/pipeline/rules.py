@@ -65,7 +65,11 @@ def clients_of(fact: Fact, practice: Practice) -> list[Client]:
     invited = [
         practice.directory.for_attendee(a) for a in session.attendees if _is_client(a, practice)
     ]
-    return invited or practice.directory.named_in(session.title)
+    if invited:
+        return invited
+    # A title naming someone at an ignored domain (a colleague) names no client.
+    named = practice.directory.named_in(session.title)
+    return [c for c in named if _is_client(Attendee(email=c.email), practice)]
 
 
 def _is_client(attendee: Attendee, practice: Practice) -> bool:
