@@ -3,7 +3,13 @@
 Files have no change tokens, so every poll is a complete listing of the sessions that start
 within a window around now, and the worker diffs it against its snapshot. A vdir synced from
 a provider keeps years of past events; an unchanged file whose events all lie outside the
-window is not parsed again.
+window is not parsed again, and neither is an unchanged file that could not be parsed (it is
+still reported, and its sessions are still neither read nor taken as deleted).
+
+A path that is missing (a folder removed, a drive not mounted) fails the poll instead of
+listing nothing: an empty complete listing would read as every session deleted. When it
+comes back, the listing is diffed against the snapshot of the last good poll, so a decline
+made meanwhile is judged then.
 """
 
 from __future__ import annotations
@@ -37,6 +43,14 @@ class _Unchanged:
         return self.last_start + _SLACK < start or self.first_start - _SLACK >= end
 
 
+@dataclass(frozen=True)
+class _Unparsable:
+    """A file whose content could not be parsed, as it was on disk then, and why."""
+
+    stamp: tuple[int, int, int]
+    reason: str
+
+
 class LocalCalendar:
     """Sessions read from .ics files on disk; implements `CalendarSource`.
 
@@ -64,6 +78,7 @@ class LocalCalendar:
         self._past = past
         self._ahead = ahead
         self._unchanged: dict[str, _Unchanged] = {}
+        self._unparsable: dict[Path, _Unparsable] = {}
 
     def poll(self, cursor: str | None) -> CalendarChanges:
         """Every session starting within the window, as a complete listing.
@@ -102,6 +117,7 @@ class LocalCalendar:
         self._unchanged = {
             f.name: self._unchanged[f.name] for f in files if f.name in self._unchanged
         }
+        self._unparsable = {f: self._unparsable[f] for f in files if f in self._unparsable}
         for file in files:
             reading.extend(self._read_file(file, reader))
         return reading
@@ -113,7 +129,7 @@ class LocalCalendar:
             known = self._unchanged.get(file.name)
             if known and known.stamp == stamp and known.outside(reader.window):
                 return FileReading()
-            calendar = parse_calendar(file.read_bytes())
+            calendar = self._parse(file, stamp)
         except (OSError, IcsError) as error:
             problem = (
                 f"{file.name}: skipped because {_reason(error)}. Its sessions are neither "
@@ -122,6 +138,22 @@ class LocalCalendar:
             return FileReading(problems=[problem], unreadable=[f"{file.name}:"])
         self._remember(file.name, stamp, calendar)
         return reader.read(calendar, file.name)
+
+    def _parse(self, file: Path, stamp: tuple[int, int, int]) -> Calendar:
+        """The parsed file; a file that did not parse is not read again until it changes.
+
+        Only content failures are kept: a file that could not be opened may become readable
+        (its permissions fixed) without its size or modification time changing.
+        """
+        failed = self._unparsable.get(file)
+        if failed is not None and failed.stamp == stamp:
+            raise IcsError(failed.reason)
+        self._unparsable.pop(file, None)
+        try:
+            return parse_calendar(file.read_bytes())
+        except IcsError as error:
+            self._unparsable[file] = _Unparsable(stamp, str(error))
+            raise
 
     def _remember(self, name: str, stamp: tuple[int, int, int], calendar: Calendar) -> None:
         span = fixed_starts(calendar, self._zone)
@@ -150,7 +182,7 @@ class LocalCalendar:
         # A single file holds the whole calendar: if it cannot be read, nothing in the
         # listing can be trusted, so the poll fails rather than reporting deletions.
         try:
-            return parse_calendar(self._path.read_bytes())
+            return self._parse(self._path, _stamp(self._path))
         except (OSError, IcsError) as error:
             raise CalendarFileError(
                 f"The calendar file {self._path.name} could not be read: {_reason(error)}.",

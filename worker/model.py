@@ -70,19 +70,21 @@ class Session:
 class CalendarChanges:
     """What one poll of a calendar source returned.
 
-    A *complete* listing holds every upcoming session, so anything the worker knew of that is
-    missing has been deleted. An incremental listing holds only what changed, and names the
-    removed keys it knows of in `removed`. `cursor` is the provider's token for the next poll
-    (Google syncToken, Graph deltaLink); `reset` says the provider dropped the old cursor, so
-    this listing is a new baseline that must not send anything. `problems` are human-readable
-    reports about items that were skipped (a malformed file, an odd payload).
+    A *complete* listing holds every session of its `window` (of the calendar, without one),
+    so anything the worker knew of in that window that is missing has been deleted. An
+    incremental listing holds only what changed, and names the removed keys it knows of in
+    `removed`. `cursor` is the provider's token for the next poll (Google syncToken, Graph
+    deltaLink). `resync` says why a complete listing stands in for a cursor the source had and
+    lost (Google 410, Graph syncStateNotFound, a stored cursor it cannot read): such a listing
+    is diffed like any other poll, and the reason goes to the audit log. `problems` are
+    human-readable reports about items that were skipped (a malformed file, an odd payload).
     """
 
     sessions: tuple[Session, ...]
     complete: bool
     removed: tuple[str, ...] = ()
     cursor: str | None = None
-    reset: bool = False
+    resync: str = ""
     window: tuple[datetime, datetime] | None = None
     unreadable: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()

@@ -164,6 +164,7 @@ def build_calendar(
             time_zone=practitioner.time_zone,
             clock=clock,
             tokens=microsoft_tokens,
+            timeout=settings.timeout.total_seconds(),
         )
         return microsoft
     from connectors.local import LocalCalendar

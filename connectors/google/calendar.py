@@ -3,8 +3,9 @@
 The first poll lists every event that ends after a week ago (`timeMin` is allowed on the
 initial full sync; Google's own sync guide bounds it the same way) and keeps the
 `nextSyncToken` of its last page. Later polls send only that token, so an idle poll is one
-request. When Google drops the token (410) the source lists everything again and says
-`reset`, which the worker takes as a silent new baseline.
+request. When Google drops the token (410) the source lists everything again, complete over
+the same window, and names the reason in `resync`: the worker diffs that listing against its
+snapshot like any poll, so a decline made while the token was lost is still judged.
 """
 
 from __future__ import annotations
@@ -72,14 +73,17 @@ class GoogleCalendar:
         when the authorisation no longer works.
         """
         if cursor is None:
-            return self._full_listing(reset=False)
+            return self._full_listing()
         try:
             listing, token = self._walk({"syncToken": cursor})
         except Recoverable as error:
             if error.fields.get("status") != 410:
                 raise
             # fullSyncRequired, or any 410 on a sync request: the token is gone for good.
-            return self._full_listing(reset=True)
+            reason = error.fields.get("reason") or "gone"
+            return self._full_listing(
+                resync=f"Google Calendar dropped the sync token (HTTP 410 {reason})"
+            )
         return CalendarChanges(
             sessions=tuple(listing.sessions),
             complete=False,
@@ -88,7 +92,12 @@ class GoogleCalendar:
             problems=tuple(listing.problems),
         )
 
-    def _full_listing(self, *, reset: bool) -> CalendarChanges:
+    def _full_listing(self, *, resync: str = "") -> CalendarChanges:
+        """Every event that ends after `past` ago, deleted ones included: a complete listing.
+
+        Its window starts at `since` and never ends, so a session the worker knew of that
+        starts after `since` and is not listed was deleted; older ones are left alone.
+        """
         since = self._clock().astimezone(UTC) - self._past
         listing, token = self._walk({"timeMin": since.isoformat().replace("+00:00", "Z")})
         return CalendarChanges(
@@ -96,7 +105,7 @@ class GoogleCalendar:
             complete=True,
             removed=tuple(listing.removed),
             cursor=token,
-            reset=reset,
+            resync=resync,
             window=(since, _FAR_FUTURE),
             unreadable=tuple(dict.fromkeys(listing.unreadable)),
             problems=tuple(listing.problems),

@@ -6,10 +6,12 @@ worker stores is this module's JSON: the final deltaLink, the window and when it
 A cursor is only returned once a round reached its deltaLink, so a failure halfway through
 leaves the previous one in place.
 
-- First poll, no or unreadable cursor, window older than a day or resized: a complete listing
-  of a new window. The worker diffs it, so deletions in the window are still noticed.
-- 410 / syncStateNotFound / resyncRequired: a complete listing marked `reset`, which the
-  worker takes as a silent new baseline.
+- First poll, window older than a day or resized: a complete listing of a new window. The
+  worker diffs it, so deletions in the window are still noticed; a session outside the new
+  window is neither listed nor taken as deleted.
+- 410 / syncStateNotFound / resyncRequired, or a stored cursor this version cannot read: the
+  same complete listing, with the reason in `resync`. The worker diffs it like any poll, so
+  a decline made while the token was lost is still judged (on its response time).
 - Otherwise an incremental listing. Graph reports events leaving the window as removed
   too, so each removed id is looked up: only those Graph no longer has are `removed`;
   those it still has come back as changed sessions (a move far ahead is a move, not a
@@ -29,7 +31,7 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from connectors.microsoft.events import EventReader, MalformedEvent
-from connectors.microsoft.http import GRAPH_URL, AccessTokens, SyncStateLost
+from connectors.microsoft.http import DEFAULT_TIMEOUT, GRAPH_URL, AccessTokens, SyncStateLost
 from connectors.microsoft.tokens import graph_for
 from worker.errors import Recoverable
 from worker.model import CalendarChanges, Session
@@ -102,8 +104,8 @@ class OutlookCalendar:
     `account` and `tokens_dir` locate the sign-in made with `sign_in`; `graph_url` is the
     Graph root (national clouds differ). Sessions starting within [now − `past`,
     now + `ahead`) are watched. `practitioner_email` tells the practitioner's own events from
-    those a client organised; `time_zone` (IANA) places all-day events. `tokens` and
-    `sleep` replace the token source and the pause between retries (tests).
+    those a client organised; `time_zone` (IANA) places all-day events; `timeout` bounds each
+    answer. `tokens` and `sleep` replace the token source and the pause between retries (tests).
     """
 
     def __init__(
@@ -119,6 +121,7 @@ class OutlookCalendar:
         clock: Callable[[], datetime],
         tokens: AccessTokens | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self._graph = graph_for(
             account=account,
@@ -127,6 +130,7 @@ class OutlookCalendar:
             graph_url=graph_url,
             clock=clock,
             sleep=sleep,
+            timeout=timeout,
         )
         self._reader = EventReader(practitioner_email=practitioner_email, zone=ZoneInfo(time_zone))
         self._clock = clock
@@ -142,13 +146,14 @@ class OutlookCalendar:
         now = self._clock().astimezone(UTC).replace(microsecond=0)
         state = _Cursor.decode(cursor)
         if state is None:
-            return self._listing(now)
+            unreadable = "the stored delta link could not be read" if cursor else ""
+            return self._listing(now, resync=unreadable)
         if now - state.built_at >= REBUILD_AFTER or not self._sized(state.window):
             return self._rebuild(state, now)
         try:
             found = self._round(state.delta_link)
-        except SyncStateLost:
-            return self._listing(now, reset=True)
+        except SyncStateLost as lost:
+            return self._listing(now, resync=lost.message)
         gone, still_there = self._confirm(found.removed())
         reading = self._read([*found.changed(), *still_there])
         return CalendarChanges(
@@ -169,14 +174,15 @@ class OutlookCalendar:
         """
         try:
             last = self._round(state.delta_link)
-        except SyncStateLost:
-            return self._listing(now, reset=True)
+        except SyncStateLost as lost:
+            return self._listing(now, resync=lost.message)
         _, still_there = self._confirm(last.removed())
         return self._listing(now, carried=[*last.changed(), *still_there])
 
     def _listing(
-        self, now: datetime, *, reset: bool = False, carried: Iterable[Mapping[str, Any]] = ()
+        self, now: datetime, *, resync: str = "", carried: Iterable[Mapping[str, Any]] = ()
     ) -> CalendarChanges:
+        """Every event of a new window (and `carried` changes from the old one), complete."""
         window = (now - self._past, now + self._ahead)
         query = urlencode(
             {"startDateTime": _graph_time(window[0]), "endDateTime": _graph_time(window[1])}
@@ -191,7 +197,7 @@ class OutlookCalendar:
             sessions=tuple(reading.sessions.values()),
             complete=True,
             cursor=_Cursor(found.delta_link, window, now).encode(),
-            reset=reset,
+            resync=resync,
             window=window,
             unreadable=tuple(reading.unreadable),
             problems=tuple(reading.problems),

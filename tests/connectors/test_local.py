@@ -16,8 +16,14 @@ from icalendar import Calendar
 
 from connectors.ical import SessionReader, parse_calendar
 from connectors.local import LocalCalendar
+from tests import practice
+from worker.clients import load_directory
 from worker.errors import CalendarFileError
 from worker.model import CalendarChanges, Response, Session
+from worker.notices.templates import TemplateLibrary
+from worker.pipeline.cycle import AccountReport, Mailroom, Worker
+from worker.pipeline.sender import MemorySender
+from worker.store.db import open_database
 
 DATA = Path(__file__).parents[1] / "data" / "ics"
 VDIR = DATA / "vdir"
@@ -782,3 +788,221 @@ def test_a_missing_path_names_the_path_and_the_setting_to_check(tmp_path: Path) 
 
     assert str(missing) in caught.value.message
     assert "`path` in the [accounts.calendar] section" in caught.value.message
+
+
+# --- a junk file is parsed once while it does not change ------------------------------------
+
+
+class ParseCounter:
+    """Counts how often each content is handed to the parser."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.parsed: list[bytes] = []
+        monkeypatch.setattr("connectors.local.parse_calendar", self)
+
+    def __call__(self, data: bytes) -> Calendar:
+        self.parsed.append(data)
+        return parse_calendar(data)
+
+    def times(self, data: bytes) -> int:
+        return self.parsed.count(data)
+
+
+JUNK = b"PK\x03\x04" + bytes(range(256)) * 20_000  # a 5 MB archive saved as .ics by mistake
+
+
+def test_a_junk_file_is_parsed_once_while_it_is_unchanged_and_still_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_event(tmp_path, "good.ics", "UID:good", "DTSTART:20261123T100000Z")
+    (tmp_path / "junk.ics").write_bytes(JUNK)
+    parser = ParseCounter(monkeypatch)
+    calendar = LocalCalendar(
+        path=tmp_path, practitioner_email=SAM, time_zone="Europe/London", clock=lambda: FRIDAY_NOON
+    )
+
+    polls = [calendar.poll(None) for _ in range(3)]
+
+    assert parser.times(JUNK) == 1
+    for changes in polls:
+        assert set(sessions(changes)) == {"good.ics:good"}
+        (problem,) = changes.problems
+        assert problem.startswith("junk.ics: skipped because it is not UTF-8 text")
+        assert changes.unreadable == ("junk.ics:",)
+    assert polls[0].problems == polls[2].problems, "the same words, so it is reported once"
+
+
+def test_a_junk_file_is_parsed_again_once_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    junk = tmp_path / "junk.ics"
+    junk.write_bytes(JUNK)
+    parser = ParseCounter(monkeypatch)
+    calendar = LocalCalendar(
+        path=tmp_path, practitioner_email=SAM, time_zone="Europe/London", clock=lambda: FRIDAY_NOON
+    )
+    calendar.poll(None)
+
+    junk.write_bytes(JUNK + b"more")
+    calendar.poll(None)
+    calendar.poll(None)
+    write_event(tmp_path, "junk.ics", "UID:fixed", "DTSTART:20261123T100000Z")
+    fixed = calendar.poll(None)
+
+    assert parser.times(JUNK) == 1
+    assert parser.times(JUNK + b"more") == 1
+    assert set(sessions(fixed)) == {"junk.ics:fixed"}
+    assert (fixed.problems, fixed.unreadable) == ((), ())
+
+
+def test_a_file_that_could_not_be_opened_is_tried_again_on_the_next_poll(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fixing permissions changes neither size nor modification time: it must not be cached.
+    locked = write_event(tmp_path, "locked.ics", "UID:locked", "DTSTART:20261123T100000Z")
+    read_bytes = Path.read_bytes
+
+    def refuse(path: Path) -> bytes:
+        if path == locked:
+            raise PermissionError(13, "Permission denied")
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    calendar = LocalCalendar(
+        path=tmp_path, practitioner_email=SAM, time_zone="Europe/London", clock=lambda: FRIDAY_NOON
+    )
+    refused = calendar.poll(None)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+
+    assert refused.unreadable == ("locked.ics:",)
+    assert "check its permissions" in refused.problems[0]
+    assert set(sessions(calendar.poll(None))) == {"locked.ics:locked"}
+
+
+def test_a_junk_single_file_is_parsed_once_while_unchanged_and_still_stops_the_poll(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = tmp_path / "export.ics"
+    export.write_bytes(JUNK)
+    parser = ParseCounter(monkeypatch)
+    calendar = LocalCalendar(
+        path=export, practitioner_email=SAM, time_zone="Europe/London", clock=lambda: FRIDAY_NOON
+    )
+
+    messages = []
+    for _ in range(3):
+        with pytest.raises(CalendarFileError, match=r"export\.ics.*UTF-8") as caught:
+            calendar.poll(None)
+        messages.append(caught.value.message)
+    write_event(tmp_path, "export.ics", "UID:one", "DTSTART:20261123T100000Z")
+
+    assert [s.key for s in calendar.poll(None).sessions] == ["export.ics:one"]
+    assert parser.times(JUNK) == 1
+    assert len(set(messages)) == 1
+
+
+# --- a folder that disappears and comes back ------------------------------------------------
+
+
+def test_a_folder_that_disappears_fails_the_poll_instead_of_listing_nothing(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    write_event(folder, "one.ics", "UID:one", "DTSTART:20261123T100000Z")
+    calendar = LocalCalendar(
+        path=folder, practitioner_email=SAM, time_zone="Europe/London", clock=lambda: FRIDAY_NOON
+    )
+    before = calendar.poll(None)
+    folder.rename(tmp_path / "unmounted")
+
+    with pytest.raises(CalendarFileError, match="does not exist"):
+        calendar.poll(None)
+
+    (tmp_path / "unmounted").rename(folder)
+    assert calendar.poll(None) == before
+
+
+class LocalPractice:
+    """Dana's practice on a vdir folder, the real worker, and a clock the test moves."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.clock = practice.Clock(practice.START)
+        self.folder = tmp_path / "calendars" / "sessions"
+        self.folder.mkdir(parents=True)
+        self.config = practice.config_for(tmp_path)
+        self.db = open_database(self.config.state_dir)
+        calendar = LocalCalendar(
+            path=self.folder,
+            practitioner_email=practice.PRACTITIONER,
+            time_zone="Europe/London",
+            clock=self.clock,
+        )
+        self.sender = MemorySender()
+        self.worker = Worker(
+            config=self.config,
+            directory=load_directory(self.config),
+            templates=TemplateLibrary(user_dir=None),
+            db=self.db,
+            mailrooms=[Mailroom("main", calendar, self.sender)],
+            clock=self.clock,
+        )
+
+    def write(self, folder: Path, start: datetime, answer: str, changed: datetime) -> None:
+        write_event(
+            folder,
+            "sam.ics",
+            "UID:sam-session",
+            "SUMMARY:Coaching with Sam",
+            f"DTSTART:{start:%Y%m%dT%H%M%SZ}",
+            f"DTEND:{start + timedelta(minutes=50):%Y%m%dT%H%M%SZ}",
+            f"DTSTAMP:{changed:%Y%m%dT%H%M%SZ}",
+            f"ORGANIZER:mailto:{practice.PRACTITIONER}",
+            f"ATTENDEE;PARTSTAT={answer}:mailto:{practice.SAM}",
+        )
+
+    def cycle(self) -> AccountReport:
+        [report] = self.worker.cycle()
+        return report
+
+    def facts(self) -> list[str]:
+        return [r["kind"] for r in self.db.execute("SELECT kind FROM facts ORDER BY id")]
+
+
+@pytest.mark.parametrize(
+    ("starts_in", "stamped", "verdict"),
+    [
+        (timedelta(hours=5), True, "reminder"),
+        (timedelta(hours=26), False, "review"),
+    ],
+    ids=["decline-with-its-time", "decline-without-a-time"],
+)
+def test_a_decline_made_while_the_folder_was_gone_is_judged_when_it_comes_back(
+    tmp_path: Path, starts_in: timedelta, stamped: bool, verdict: str
+) -> None:
+    office = LocalPractice(tmp_path)
+    start = office.clock.now + starts_in
+    booked_at = office.clock.now - timedelta(days=3)
+    office.write(office.folder, start, "ACCEPTED", booked_at)
+    assert office.cycle().sync.baseline  # type: ignore[union-attr]
+    office.clock.advance(timedelta(hours=1))
+    away = office.folder.rename(tmp_path / "unmounted")
+
+    while_gone = office.cycle()
+    office.clock.advance(timedelta(hours=1))
+    office.write(away, start, "DECLINED", office.clock.now if stamped else booked_at)
+    office.clock.advance(timedelta(hours=1))
+    office.cycle()
+    away.rename(office.folder)
+    report = office.cycle()
+    office.clock.advance(timedelta(minutes=11))
+    office.cycle()
+
+    assert "does not exist" in while_gone.error
+    assert while_gone.sync is None
+    assert report.sync is not None
+    [decision] = report.sync.decisions
+    assert decision.verdict == verdict
+    assert office.facts() == ["declined"], "never read as deleted and re-created"
+    sent = [m for m in office.sender.sent if practice.SAM in str(m["To"])]
+    assert len(sent) == (1 if verdict == "reminder" else 0)

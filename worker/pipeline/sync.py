@@ -1,5 +1,10 @@
 """Sync one account: poll its calendar, diff against the snapshot, and file what changed.
 
+Only the first poll of a calendar is a silent baseline. A re-sync (the provider lost its
+change marker and the source listed everything again) is diffed like any poll: what changed
+meanwhile is judged on the provider's own times when they fall after the last good poll, and
+as "first seen" after a gap in watching otherwise.
+
 The new snapshot, the cursor and every decision and queued notice are written in one
 transaction: after a crash either all of a poll's effects exist or none do.
 """
@@ -8,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from worker.model import Decision
+from worker.model import CalendarChanges, Decision, Fact
 from worker.pipeline.calendar import CalendarSource
 from worker.pipeline.casework import Desk, file_fact
 from worker.pipeline.facts import observe
@@ -25,6 +30,7 @@ class SyncReport:
     sessions: int
     decisions: tuple[Decision, ...]
     problems: tuple[str, ...]
+    resync: str = ""  # why the source listed everything again ("" for an ordinary poll)
 
 
 def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
@@ -35,7 +41,7 @@ def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
     changes = source.poll(state.cursor)
     with transaction(db):
         state = sync_state.account_state(db, desk.account)
-        baseline = not state.baselined or changes.reset
+        baseline = not state.baselined
         wanted = None
         if not changes.complete:
             wanted = [s.key for s in changes.sessions] + list(changes.removed)
@@ -50,6 +56,8 @@ def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
         if baseline:
             audit(db, desk.now, desk.account, "baseline", f"{len(changes.sessions)} sessions")
         else:
+            if changes.resync:
+                audit(db, desk.now, desk.account, "resync", _resync_words(changes, seen.facts))
             for fact in sorted(seen.facts, key=lambda f: f.cancelled_at.latest):
                 decisions += file_fact(desk, fact)
         sync_state.save_sessions(db, desk.account, seen.upserts)
@@ -59,4 +67,21 @@ def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
         sync_state.retain_problems(db, desk.account, changes.problems)
         for problem in fresh:
             audit(db, desk.now, desk.account, "calendar problem", problem)
-    return SyncReport(baseline, len(changes.sessions), tuple(decisions), tuple(fresh))
+    return SyncReport(
+        baseline,
+        len(changes.sessions),
+        tuple(decisions),
+        tuple(fresh),
+        resync="" if baseline else changes.resync,
+    )
+
+
+def _resync_words(changes: CalendarChanges, facts: tuple[Fact, ...]) -> str:
+    return (
+        f"{changes.resync}; listed {_count(len(changes.sessions), 'session')} again and "
+        f"compared them with the last known calendar: {_count(len(facts), 'change')} found"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -205,4 +205,4 @@ class CalendarContract:
 
         assert watcher.known == first
         assert not changes.removed
-        assert not changes.reset
+        assert not changes.resync

@@ -74,7 +74,7 @@ def test_idle_poll_is_exactly_one_request_with_only_the_sync_token(
     assert sent["syncToken"] == cursor
     assert not {"timeMin", "timeMax", "updatedMin", "q", "orderBy"} & sent.keys()
     assert not changes.complete
-    assert (changes.sessions, changes.removed, changes.reset) == ((), (), False)
+    assert (changes.sessions, changes.removed, changes.resync) == ((), (), "")
     assert changes.cursor
 
 
@@ -182,7 +182,7 @@ def test_all_day_and_floating_times_are_placed_in_the_practitioners_zone(
     assert all(s.start.tzinfo is UTC for s in sessions.values())
 
 
-def test_an_expired_sync_token_lists_everything_again_as_a_silent_reset(
+def test_an_expired_sync_token_lists_everything_again_saying_why(
     fake: FakeGoogle, calendar: GoogleCalendar, clock: Clock
 ) -> None:
     key = book(fake, clock)
@@ -191,8 +191,10 @@ def test_an_expired_sync_token_lists_everything_again_as_a_silent_reset(
 
     changes = calendar.poll(cursor)
 
-    assert changes.reset
+    assert changes.resync == "Google Calendar dropped the sync token (HTTP 410 fullSyncRequired)"
     assert changes.complete
+    assert changes.window is not None
+    assert changes.window[0] == clock.now - timedelta(days=7)
     assert [s.key for s in changes.sessions] == [key]
     assert changes.cursor != cursor
     gone, again = fake.calls("calendar")[-2:]

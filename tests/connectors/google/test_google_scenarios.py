@@ -198,7 +198,7 @@ def test_a_cancelled_occurrence_of_a_weekly_session_is_judged_alone(
     assert quiet.sync.decisions == ()
 
 
-def test_a_sync_token_dropped_mid_life_re_baselines_without_spurious_notices(
+def test_a_decline_made_while_google_dropped_the_sync_token_still_gets_its_reminder(
     practice: GooglePractice, fake: FakeGoogle, clock: Clock
 ) -> None:
     declined = practice.book(starts_in=5 * HOUR)
@@ -209,6 +209,67 @@ def test_a_sync_token_dropped_mid_life_re_baselines_without_spurious_notices(
     fake.decline(declined, SAM)
     fake.delete(deleted)
     fake.expire_sync_tokens()
+    clock.advance(timedelta(minutes=20))
+
+    report = practice.cycle()
+    clock.advance(HOLD)
+    practice.cycle()
+
+    assert report.sync is not None
+    assert not report.sync.baseline
+    assert "410 fullSyncRequired" in report.sync.resync
+    verdicts = {(d.fact.session.key, d.fact.kind, d.verdict) for d in report.sync.decisions}
+    assert verdicts == {
+        (declined, FactKind.DECLINED, Verdict.REMINDER),
+        (deleted, FactKind.DELETED, Verdict.REVIEW),
+    }
+    [reminder] = practice.notices()
+    assert "4 hours before" in _body(reminder), "timed by Google's last change, not the re-sync"
+    [resync] = practice.db.execute("SELECT detail FROM audit WHERE event = 'resync'")
+    assert "410 fullSyncRequired" in resync["detail"]
+    # Watching goes on from the new sync token: the next late decline is caught as usual.
+    clock.advance(timedelta(minutes=1))
+    fake.decline(later, SAM)
+    practice.cycle()
+    clock.advance(HOLD)
+    practice.cycle()
+    assert len(practice.notices()) == 2
+
+
+def test_a_meeting_the_client_deleted_while_the_token_was_lost_waits_for_review_if_maybe_early(
+    practice: GooglePractice, fake: FakeGoogle, clock: Clock
+) -> None:
+    start = clock.now + 26 * HOUR
+    theirs = fake.add_event(
+        summary="Coaching with Dana",
+        start=start,
+        end=start + timedelta(minutes=50),
+        organizer=SAM,
+        attendees=[{"email": SAM, "organizer": True, "responseStatus": "accepted"}],
+    )
+    practice.baseline()
+    clock.advance(3 * HOUR)  # 23 h before the session now, 26 h at the last good poll
+    fake.delete(theirs)  # listed again as only {id, status}: no time of its own
+    fake.expire_sync_tokens()
+
+    report = practice.cycle()
+    clock.advance(HOLD)
+    practice.cycle()
+
+    assert report.sync is not None
+    [decision] = report.sync.decisions
+    assert decision.fact.kind is FactKind.CANCELLED_BY_CLIENT_ORGANIZER
+    assert decision.verdict is Verdict.REVIEW
+    assert "gap in watching" in decision.reasons[0]
+    assert practice.notices() == []
+
+
+def test_the_first_poll_sends_nothing_for_a_decline_made_before_it(
+    practice: GooglePractice, fake: FakeGoogle, clock: Clock
+) -> None:
+    session = practice.book()
+    clock.advance(timedelta(minutes=1))
+    fake.decline(session, SAM)
 
     report = practice.cycle()
     clock.advance(HOLD)
@@ -218,13 +279,6 @@ def test_a_sync_token_dropped_mid_life_re_baselines_without_spurious_notices(
     assert report.sync.baseline
     assert report.sync.decisions == ()
     assert practice.notices() == []
-    # Watching goes on from the new baseline: the next late decline is caught as usual.
-    clock.advance(timedelta(minutes=1))
-    fake.decline(later, SAM)
-    practice.cycle()
-    clock.advance(HOLD)
-    practice.cycle()
-    assert len(practice.notices()) == 1
 
 
 def test_a_throttled_send_is_retried_once_and_delivered_once(

@@ -87,7 +87,7 @@ def test_the_first_poll_lists_the_whole_window_page_by_page(
     changes = polled(calendar, mocked)
 
     assert changes.complete
-    assert not changes.reset
+    assert not changes.resync
     assert changes.window == (NOW - timedelta(days=1), NOW + timedelta(days=60))
     assert {s.key for s in changes.sessions} == {
         SAM_ID,
@@ -169,11 +169,11 @@ def test_an_idle_poll_makes_exactly_one_graph_request(
     changes = calendar.poll(first.cursor)
 
     assert len(mocked.calls) - before == 1
-    assert (changes.complete, changes.sessions, changes.removed, changes.reset) == (
+    assert (changes.complete, changes.sessions, changes.removed, changes.resync) == (
         False,
         (),
         (),
-        False,
+        "",
     )
     cursor = json.loads(changes.cursor or "")
     assert cursor["delta_link"] == load("delta-empty.json")["@odata.deltaLink"]
@@ -237,7 +237,7 @@ def test_removed_events_are_looked_up_before_they_count_as_deleted(
         (400, {"error": {"code": "resyncRequired", "message": "Resync required."}}),
     ],
 )
-def test_a_delta_token_graph_forgot_rebuilds_the_listing_as_a_silent_baseline(
+def test_a_delta_token_graph_forgot_lists_a_new_window_whole_saying_why(
     calendar: OutlookCalendar,
     mocked: responses.RequestsMock,
     clock: Clock,
@@ -256,12 +256,13 @@ def test_a_delta_token_graph_forgot_rebuilds_the_listing_as_a_silent_baseline(
     changes = calendar.poll(first.cursor)
 
     assert changes.complete
-    assert changes.reset
+    assert changes.resync.startswith("Graph dropped the calendar's change token (HTTP ")
+    assert changes.window == (clock.now - timedelta(days=1), clock.now + timedelta(days=60))
     assert len(changes.sessions) == 5
     assert json.loads(changes.cursor or "")["built_at"] == clock.now.isoformat()
 
 
-def test_the_window_moves_daily_with_a_complete_listing_that_is_not_a_reset(
+def test_the_window_moves_daily_with_a_complete_listing_that_is_not_a_resync(
     calendar: OutlookCalendar, mocked: responses.RequestsMock, clock: Clock
 ) -> None:
     first = polled(calendar, mocked)
@@ -277,7 +278,7 @@ def test_the_window_moves_daily_with_a_complete_listing_that_is_not_a_reset(
 
     assert last_round.call_count == 1
     assert changes.complete
-    assert not changes.reset
+    assert not changes.resync
     assert changes.window == (clock.now - timedelta(days=1), clock.now + timedelta(days=60))
 
 
@@ -371,7 +372,7 @@ def test_replayed_and_duplicated_changes_are_harmless(
     assert again.sessions == once.sessions
 
 
-def test_an_unreadable_cursor_starts_over_with_a_complete_listing(
+def test_an_unreadable_cursor_starts_over_with_a_complete_listing_saying_why(
     calendar: OutlookCalendar, mocked: responses.RequestsMock
 ) -> None:
     baseline(mocked)
@@ -381,7 +382,8 @@ def test_an_unreadable_cursor_starts_over_with_a_complete_listing(
     )
 
     assert changes.complete
-    assert not changes.reset
+    assert changes.window == (NOW - timedelta(days=1), NOW + timedelta(days=60))
+    assert changes.resync == "the stored delta link could not be read"
 
 
 def test_a_resized_window_is_rebuilt_at_once(

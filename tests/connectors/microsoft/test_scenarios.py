@@ -274,21 +274,106 @@ def test_an_idle_cycle_asks_graph_a_single_question(practice: OutlookPractice) -
     ]
 
 
-def test_graph_forgetting_the_delta_token_rebaselines_and_sends_nothing(
+def test_a_decline_made_while_graph_forgot_the_delta_token_still_gets_its_reminder(
     practice: OutlookPractice,
 ) -> None:
     session = practice.book(SAM, 5 * HOUR)
     practice.cycle()
+    practice.clock.advance(HOUR)
     practice.graph.decline(session, SAM)
     practice.graph.expire_tokens()
+    practice.clock.advance(20 * MINUTE)
 
-    report = practice.later(MINUTE)
+    report = practice.cycle()
+    practice.later(11 * MINUTE)
+
+    assert report.sync is not None
+    assert not report.sync.baseline
+    assert "syncStateNotFound" in report.sync.resync
+    [decision] = report.sync.decisions
+    assert decision.verdict == "reminder"
+    assert decision.notice == 4 * HOUR, "timed by the client's answer, not by the re-sync"
+    assert len(practice.graph.sent_to(SAM)) == 1
+    [resync] = practice.query("SELECT detail FROM audit WHERE event = 'resync'")
+    assert "syncStateNotFound" in resync["detail"]
+
+
+def test_a_meeting_deleted_while_graph_forgot_the_token_waits_for_review_if_maybe_early(
+    practice: OutlookPractice,
+) -> None:
+    session = practice.book(SAM, 26 * HOUR, organised_by_client=True)
+    practice.cycle()
+    practice.clock.advance(3 * HOUR)  # 23 h before the session now, 26 h at the last poll
+    practice.graph.delete(session)  # Graph keeps no time for a deletion
+    practice.graph.expire_tokens()
+
+    report = practice.cycle()
+    practice.later(HOUR)
+
+    assert report.sync is not None
+    [decision] = report.sync.decisions
+    assert decision.fact.kind == "cancelled_by_organizer"
+    assert decision.verdict == "review"
+    assert "gap in watching" in decision.reasons[0]
+    assert practice.graph.sent_to(SAM) == []
+
+
+def test_the_first_poll_sends_nothing_for_a_decline_made_before_it(
+    practice: OutlookPractice,
+) -> None:
+    session = practice.book(SAM, 5 * HOUR)
+    practice.graph.decline(session, SAM)
+    practice.clock.advance(MINUTE)
+
+    report = practice.cycle()
     practice.later(HOUR)
 
     assert report.sync is not None
     assert report.sync.baseline
+    assert report.sync.decisions == ()
     assert practice.outbox() == []
-    assert practice.graph.sent_to(SAM) == []
+
+
+@pytest.mark.parametrize("token_lost", [False, True], ids=["daily", "token-lost-too"])
+def test_a_decline_just_before_the_window_moves_for_the_day_gets_its_reminder(
+    practice: OutlookPractice, token_lost: bool
+) -> None:
+    session = practice.book(SAM, 24 * HOUR + 5 * HOUR)
+    practice.cycle()
+    practice.later(24 * HOUR - MINUTE)
+    practice.clock.advance(2 * MINUTE)
+    practice.graph.decline(session, SAM)
+    if token_lost:
+        practice.graph.expire_tokens()
+    polled_at = practice.clock.now
+
+    report = practice.cycle()
+    built_at = json.loads(practice.query("SELECT cursor FROM accounts")[0]["cursor"])["built_at"]
+    practice.later(11 * MINUTE)
+
+    assert report.sync is not None
+    assert built_at == polled_at.isoformat(), "this poll built a new window"
+    assert bool(report.sync.resync) is token_lost
+    [decision] = report.sync.decisions
+    assert decision.verdict == "reminder"
+    assert len(practice.graph.sent_to(SAM)) == 1
+
+
+def test_a_session_left_behind_by_the_moving_window_is_not_taken_as_deleted(
+    practice: OutlookPractice,
+) -> None:
+    practice.book(SAM, HOUR)
+    practice.book(SAM, 50 * HOUR)
+    practice.cycle()
+
+    report = practice.later(26 * HOUR)  # the first session started 25 h ago
+
+    assert report.sync is not None
+    assert json.loads(practice.query("SELECT cursor FROM accounts")[0]["cursor"])["built_at"] == (
+        practice.clock.now.isoformat()
+    ), "this poll built a new window"
+    assert report.sync.decisions == ()
+    assert practice.query("SELECT * FROM facts") == []
 
 
 def test_a_revoked_sign_in_pauses_the_account_with_the_command_that_fixes_it(
