@@ -61,7 +61,37 @@ def test_unknown_keys_are_warned_not_fatal(tmp_path: Path) -> None:
     text = GOOD.replace('hold = "5m"', 'hold = "5m"\nlate_windw = "2h"')
     config, warnings = parse_config(text, tmp_path / "config.toml")
     assert config.policy.late_window == timedelta(hours=12)
-    assert warnings == [f"{tmp_path / 'config.toml'}:9: unknown key 'policy.late_windw' ignored"]
+    assert warnings == [
+        f"{tmp_path / 'config.toml'}:9: unknown key 'policy.late_windw' ignored; "
+        "did you mean `late_window`?"
+    ]
+
+
+def test_an_unknown_key_with_no_near_name_gets_no_guess(tmp_path: Path) -> None:
+    text = GOOD.replace('hold = "5m"', 'hold = "5m"\nfavourite_colour = "teal"')
+    _, [warning] = parse_config(text, tmp_path / "config.toml")
+    assert warning.endswith("unknown key 'policy.favourite_colour' ignored")
+
+
+@pytest.mark.parametrize(
+    ("written", "line", "hint"),
+    [
+        ("late_window = 24h", "late_window = 24h", 'A duration needs quotes: late_window = "24h".'),
+        ("hold = 10 m", "hold = 10 m", 'A duration needs quotes: hold = "10m".'),
+        ("[policy.quiet_hours]\nstart = 21:00", "start = 21:00", '"21:00"'),
+        ("name = Dana Rivera", "name = Dana Rivera", 'Text needs quotes: name = "Dana Rivera".'),
+        ('name = "Dana', 'name = "Dana', "Close the quotes"),
+        ("[policy\nhold = '5m'", "[policy", "A section header is closed with ']'"),
+    ],
+)
+def test_toml_mistakes_are_explained_with_the_line_and_the_right_form(
+    tmp_path: Path, written: str, line: str, hint: str
+) -> None:
+    with pytest.raises(ConfigError) as problem:
+        parse_config(written, tmp_path / "config.toml")
+    assert repr(line) in problem.value.message
+    assert hint in problem.value.message
+    assert problem.value.message.startswith(f"{tmp_path / 'config.toml'}: line ")
 
 
 def test_invalid_toml_names_the_line(tmp_path: Path) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from datetime import datetime
 from pathlib import Path
 
 from worker.clients import load_directory
 from worker.config import Config, LocalCalendarSettings, SendmailSettings, SmtpSettings
+from worker.config.lint import mistakes
 from worker.errors import FairWarningError
 from worker.notices.message import build_message
 from worker.notices.templates import KINDS, TemplateLibrary
@@ -85,13 +87,62 @@ def check_accounts(config: Config) -> list[str]:
     problems = []
     for account in config.accounts:
         settings = account.calendar
-        if isinstance(settings, LocalCalendarSettings) and not settings.path.exists():
-            path = settings.path
+        if not isinstance(settings, LocalCalendarSettings):
+            continue
+        path = settings.path
+        if not path.exists():
             problems.append(
                 f"account {account.name}: calendar path {path} does not exist; "
                 "fix `path` in its calendar section"
             )
+        elif path.is_dir() and not any(path.glob("*.ics")):
+            problems.append(f"account {account.name}: {_no_ics_here(path)}")
     return problems
+
+
+def _no_ics_here(folder: Path) -> str:
+    holding = sorted({p.parent for p in folder.glob("*/**/*.ics")})
+    if not holding:
+        return f"calendar folder {folder} holds no .ics file; point `path` at your calendar"
+    names = ", ".join(str(p) for p in holding[:3])
+    return (
+        f"calendar folder {folder} holds no .ics file, but {names} "
+        f"{'does' if len(holding) == 1 else 'do'}; set `path` to the calendar's own folder"
+    )
+
+
+# `{ name }` (single braces) or `{{ name }` (unclosed): left as text, the client would see them.
+_MALFORMED = re.compile(r"(?<!\{)\{(?!\{|%|#)\s*[A-Za-z_][\w.]*\s*\}(?!\})|\{\{[^{}]*\}(?!\})")
+
+
+def check_placeholders(config: Config) -> list[str]:
+    """Placeholders in the practitioner's own templates that Jinja would print as written."""
+    folder = config.templates_dir
+    if folder is None or not folder.is_dir():
+        return []
+    problems = []
+    for template in sorted(folder.glob("*/*.j2")):
+        try:
+            lines = template.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue  # check_templates reports unreadable files
+        for number, line in enumerate(lines, start=1):
+            for bad in _MALFORMED.findall(line):
+                name = bad.strip("{} ")
+                problems.append(
+                    f"{template}, line {number}: {bad!r} is not a placeholder and would reach "
+                    f"the client as written; write {{{{ {name} }}}}"
+                )
+    return problems
+
+
+def check_config_text(config: Config, path: Path) -> list[str]:
+    """Placeholders from the starter config, invalid or repeated clients."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []  # loading the config already said why
+    return mistakes(config, text)
 
 
 def check_clients(config: Config) -> list[str]:
@@ -119,9 +170,12 @@ def check_alert_route(config: Config) -> list[str]:
     return []
 
 
-def check_all(config: Config, now: datetime) -> list[str]:
+def check_all(config: Config, now: datetime, path: Path | None = None) -> list[str]:
+    """Every problem `fairwarning check` reports; `path` is the config file, for its lines."""
     return [
+        *(check_config_text(config, path) if path is not None else []),
         *check_clients(config),
+        *check_placeholders(config),
         *check_alert_route(config),
         *check_accounts(config),
         *check_state_dir(config.state_dir),

@@ -7,11 +7,11 @@ the service but is never silent either.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
 from datetime import timedelta
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from worker.config.accounts import Account
 from worker.config.alerts import AlertSettings
 from worker.config.fields import Duration, Section
+from worker.config.lines import explain_toml, line_of
 from worker.config.practice import ClientEntry, Policy, Practitioner
 from worker.errors import ConfigError
 
@@ -105,7 +106,7 @@ def parse_config(text: str, path: Path) -> tuple[Config, list[str]]:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}", path=str(path)) from None
+        raise ConfigError(f"{path}: {explain_toml(exc, text)}", path=str(path)) from None
     raw = _resolve_paths(raw, path.parent)
     try:
         config = Config.model_validate(raw)
@@ -117,16 +118,22 @@ def parse_config(text: str, path: Path) -> tuple[Config, list[str]]:
             problems=tuple(problems),
         ) from None
     warnings = [
-        f"{path}:{_line_of(text, key) or '?'}: unknown key '{key}' ignored"
-        for key in _unknown_keys(config, "")
+        f"{path}:{line_of(text, key) or '?'}: unknown key '{key}' ignored"
+        + _did_you_mean(key, known)
+        for key, known in _unknown_keys(config, "")
     ]
     return config, warnings
+
+
+def _did_you_mean(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key.rpartition(".")[2], known, n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
 
 
 def _describe(error: Any, text: str) -> str:
     loc = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
     loc = re.sub(r"\.(local|google|microsoft|file|gmail|outlook)\b", "", loc)
-    line = _line_of(text, loc)
+    line = line_of(text, loc)
     where = f"line {line}, " if line else ""
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "missing":
@@ -134,37 +141,10 @@ def _describe(error: Any, text: str) -> str:
     return f"{where}{loc or '(top level)'}: {message}"
 
 
-def _line_of(text: str, dotted: str) -> int | None:
-    """Best-effort line of a key path such as `clients.2.prepaid_balance`.
-
-    Each `name.N` narrows the search to the N-th `[[name]]` block; the last name is then
-    looked for as `name =` or a `[...name]` header inside that block.
-    """
-    lines = text.splitlines()
-    first, last = 0, len(lines)
-    parts = [p for p in dotted.split(".") if p]
-    for name, index in pairwise(parts):
-        if not index.isdigit():
-            continue
-        header = re.compile(rf"^\s*\[\[\s*(?:[\w.]*\.)?{re.escape(name)}\s*\]\]")
-        blocks = [n for n in range(first, last) if header.match(lines[n])]
-        if int(index) < len(blocks):
-            first = blocks[int(index)]
-            following = blocks[int(index) + 1 :]
-            last = following[0] if following else last
-    names = [p for p in parts if not p.isdigit()]
-    if not names:
-        return None
-    key = re.escape(names[-1])
-    pattern = re.compile(rf"^\s*(\[+\s*[\w.]*\b{key}\s*\]+|{key}\s*=)")
-    for number in range(first, last):
-        if pattern.match(lines[number]):
-            return number + 1
-    return first + 1 if first else None
-
-
-def _unknown_keys(model: BaseModel, prefix: str) -> list[str]:
-    found = [f"{prefix}{key}" for key in (model.model_extra or {})]
+def _unknown_keys(model: BaseModel, prefix: str) -> list[tuple[str, list[str]]]:
+    """Each unknown key's path, with the keys that are allowed where it was written."""
+    allowed = list(type(model).model_fields)
+    found = [(f"{prefix}{key}", allowed) for key in (model.model_extra or {})]
     for name in type(model).model_fields:
         value = getattr(model, name)
         items = value if isinstance(value, tuple) else (value,)

@@ -1,0 +1,89 @@
+"""Mistakes the schema cannot see: placeholders left from the starter, bad or repeated clients.
+
+Each problem names its key path and line and says what to write instead, so `fairwarning
+check` can report them all at once.
+"""
+
+from __future__ import annotations
+
+import re
+
+from worker.config.file import Config
+from worker.config.lines import line_of
+
+# What `fairwarning init` writes for the practitioner to replace.
+PLACEHOLDERS = {
+    "practitioner.email": ("you@example.com",),
+    "practitioner.name": ("Your Name",),
+    "practitioner.signature": ("Your Name",),
+    "clients.email": ("client@example.org",),
+}
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_ADDRESS = re.compile(
+    rf"^{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+
+
+def is_address(value: str) -> bool:
+    """Whether `value` is one plain email address (name@domain.tld), nothing more."""
+    return bool(_ADDRESS.match(value.strip()))
+
+
+def mistakes(config: Config, text: str) -> list[str]:
+    """Every mistake found, each as "line N, key: what is wrong; what to write"."""
+    found = _placeholders(config, text)
+    seen: dict[str, int] = {}
+    for index, client in enumerate(config.clients):
+        key = f"clients.{index}.email"
+        if not is_address(client.email):
+            found.append(
+                _at(
+                    text,
+                    key,
+                    f"{client.email!r} is not an email address; write it as "
+                    "name@domain, e.g. sam@example.org",
+                )
+            )
+            continue
+        address = client.email.strip().lower()
+        if address in seen:
+            found.append(
+                _at(
+                    text,
+                    key,
+                    f"{client.email} is listed twice (also clients.{seen[address]}); "
+                    "keep one entry per client",
+                )
+            )
+        seen.setdefault(address, index)
+    return found
+
+
+def _placeholders(config: Config, text: str) -> list[str]:
+    found = []
+    practitioner = config.practitioner
+    values = {
+        "practitioner.email": practitioner.email,
+        "practitioner.name": practitioner.name,
+        "practitioner.signature": practitioner.signature,
+    }
+    for key, value in values.items():
+        if isinstance(value, str) and value.strip() in PLACEHOLDERS[key]:
+            found.append(_at(text, key, f"{value!r} is the starter's placeholder; put yours"))
+    for index, client in enumerate(config.clients):
+        if client.email.strip().lower() in PLACEHOLDERS["clients.email"]:
+            found.append(
+                _at(
+                    text,
+                    f"clients.{index}.email",
+                    f"{client.email} is the starter's sample "
+                    "client; replace it with a real client or remove the [[clients]] block",
+                )
+            )
+    return found
+
+
+def _at(text: str, key: str, problem: str) -> str:
+    line = line_of(text, key)
+    return f"{f'line {line}, ' if line else ''}{key}: {problem}"
