@@ -51,3 +51,19 @@ class StateError(Fatal):
 
 class CalendarFileError(Recoverable):
     """One calendar file could not be read; it is skipped and reported once."""
+
+
+class DatabaseFault(StateError):
+    """The state database cannot be used now (read-only, locked, full, damaged, unreadable).
+
+    The message is one line naming the file and the fix; `kind` says which condition it is:
+    `readonly`, `locked`, `full`, `corrupt`, `io`, `cantopen` or `other`.
+    """
+
+    @property
+    def kind(self) -> str:
+        return str(self.fields.get("kind", "other"))
+
+
+class NoState(StateError):
+    """There is no state database yet: the worker has never run with this state directory."""

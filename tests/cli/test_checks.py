@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from worker.cli.checks import check_all
+from worker.cli.main import main
 from worker.cli.starter import write_starter
 from worker.config import load_config
 
@@ -113,3 +116,12 @@ def test_single_brace_and_unclosed_placeholders_in_a_template_are_caught(tmp_pat
         f"{body}, line 1: '{{{{ client_first_name }}' is not a placeholder and would reach the "
         "client as written; write {{ client_first_name }}",
     ]
+
+
+def test_strict_makes_an_unknown_key_a_problem(tmp_path: Path) -> None:
+    path = _edited(_mine(_starter(tmp_path)), ('late_window = "24h"', 'late_windw = "24h"'))
+    relaxed = CliRunner().invoke(main, ["--config", str(path), "check"])
+    strict = CliRunner().invoke(main, ["--config", str(path), "check", "--strict"])
+    assert relaxed.exit_code == 0, relaxed.output
+    assert strict.exit_code == 1
+    assert "unknown key 'policy.late_windw' ignored; did you mean `late_window`?" in strict.output

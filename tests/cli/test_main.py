@@ -2,153 +2,21 @@
 
 Every test runs the real script (the one pip installed next to this Python) with HOME and the
 XDG folders pointed into tmp_path, on a demo-like practice: Dana's configuration in auto mode
-with no hold, her calendar as a folder of .ics files, and a file sender writing .eml files.
+with no hold, her calendar as a folder of .ics files, and a file sender writing .eml files
+(tests/cli/practice.py; the fixtures are in tests/cli/conftest.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email import message_from_bytes
-from email import policy as email_policy
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from worker.cli.demo import SESSIONS, DemoSession, session_ics, write_calendar, write_config
-
-FAIRWARNING = Path(sys.executable).with_name("fairwarning")
-
-
-def session(uid: str) -> DemoSession:
-    return next(s for s in SESSIONS if s.uid == uid)
-
-
-SAM = session("sam-1")  # declines 6 h before: a reminder
-PRIYA = session("priya-1")  # declines 4 h before, "in hospital": review
-ALEX = session("alex-1")  # Dana deletes it 9 h before: review
-LUCIA = session("lucia-1")  # declines 8 h before, Spanish: a reminder
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """The environment with HOME and the XDG folders inside tmp_path."""
-    home = tmp_path / "home"
-    home.mkdir()
-    kept = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "FAIRWARNING"))}
-    return {
-        **kept,
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_STATE_HOME": str(home / ".local" / "state"),
-        "XDG_DATA_HOME": str(home / ".local" / "share"),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-    }
-
-
-Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def fairwarning(env: dict[str, str]) -> Run:
-    """Runs the installed script with these arguments; returns the finished process."""
-
-    def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(FAIRWARNING), *map(str, args)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-    return run
-
-
-@dataclass(frozen=True)
-class Practice:
-    """Dana's practice in a folder: config.toml, calendar/, state/ and outbox/."""
-
-    folder: Path
-    now: datetime
-    run: Run
-
-    @property
-    def config(self) -> Path:
-        return self.folder / "config.toml"
-
-    @property
-    def outbox(self) -> Path:
-        return self.folder / "outbox"
-
-    def __call__(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
-        return self.run("--config", self.config, *args)
-
-    def cycle(self) -> subprocess.CompletedProcess[str]:
-        done = self("run", "--once")
-        assert done.returncode == 0, done.stderr
-        return done
-
-    def client_acts(self, demo_session: DemoSession) -> None:
-        """The client declines (or Dana deletes the session), as a calendar app would write it."""
-        path = self.folder / "calendar" / f"{demo_session.uid}.ics"
-        if demo_session.action == "delete":
-            path.unlink()
-        else:
-            path.write_text(session_ics(demo_session, self.now, acted=True), encoding="utf-8")
-
-    def retitle(self, demo_session: DemoSession) -> None:
-        """Dana renames a session (still accepted) and the worker takes a look."""
-        path = self.folder / "calendar" / f"{demo_session.uid}.ics"
-        path.write_text(session_ics(demo_session, self.now, acted=False), encoding="utf-8")
-        self.cycle()
-
-    def notices(self) -> dict[str, EmailMessage]:
-        """Every .eml written so far, by file name."""
-        if not self.outbox.exists():
-            return {}
-        return {
-            path.name: message_from_bytes(path.read_bytes(), policy=email_policy.default)
-            for path in sorted(self.outbox.glob("*.eml"))
-        }
-
-    def history(self) -> list[dict[str, Any]]:
-        done = self("history", "--json")
-        assert done.returncode == 0, done.stderr
-        cases: list[dict[str, Any]] = json.loads(done.stdout)
-        return cases
-
-    def case_of(self, client: str) -> dict[str, Any]:
-        (case,) = [c for c in self.history() if c["client_email"] == client]
-        return case
-
-
-@pytest.fixture
-def practice(tmp_path: Path, fairwarning: Run) -> Practice:
-    """The demo practice after its silent first look: every session still accepted."""
-    folder = tmp_path / "practice"
-    now = datetime.now(UTC)
-    write_config(folder)
-    write_calendar(folder / "calendar", now, acted=False)
-    made = Practice(folder, now, fairwarning)
-    first = made.cycle()
-    assert "baseline" in first.stdout
-    assert "7 sessions" in first.stdout
-    assert made.notices() == {}, "the first look at a calendar must send nothing"
-    return made
-
-
-# --- init -------------------------------------------------------------------------------
+from tests.cli.practice import ALEX, LUCIA, PRIYA, SAM, Practice, Run
+from worker.cli.demo import write_config
 
 
 def test_init_writes_a_commented_config_and_the_templates_in_the_xdg_folder(
@@ -361,7 +229,7 @@ def test_a_decline_mentioning_hospital_waits_for_review_and_approval_sends_it(
     practice: Practice,
 ) -> None:
     practice.client_acts(PRIYA)
-    practice.cycle()
+    practice.cycle(expect=1)
     assert practice.notices() == {}
     case = practice.case_of(PRIYA.client)
     assert case["verdict"] == "review"
@@ -390,7 +258,7 @@ def test_a_decline_mentioning_hospital_waits_for_review_and_approval_sends_it(
 
 def test_waiving_a_case_takes_it_out_of_review_and_sends_nothing(practice: Practice) -> None:
     practice.client_acts(ALEX)
-    practice.cycle()
+    practice.cycle(expect=1)
     case = practice.case_of(ALEX.client)
     assert case["verdict"] == "review"
     why = "you deleted or cancelled this session yourself, so it waits for your review"
@@ -419,7 +287,7 @@ def test_status_exits_1_while_a_case_waits_and_0_once_nothing_does(practice: Pra
 
     practice.client_acts(PRIYA)
     practice.client_acts(SAM)
-    practice.cycle()
+    practice.cycle(expect=1)
     case = practice.case_of(PRIYA.client)
 
     waiting = practice("status")
@@ -559,14 +427,3 @@ def test_status_before_the_first_cycle_says_the_worker_is_not_running(
     text = fairwarning("--config", config, "status")
     assert "the worker has not run recently (last heartbeat: never)" in text.stdout
     assert "never synced" in text.stdout
-
-
-def test_run_once_exits_non_zero_when_the_calendar_cannot_be_read(
-    fairwarning: Run, tmp_path: Path
-) -> None:
-    config = write_config(tmp_path / "practice")  # no calendar folder written
-
-    done = fairwarning("--config", config, "run", "--once")
-
-    assert "calendar path" in done.stderr
-    assert done.returncode != 0

@@ -26,6 +26,7 @@ from worker.pipeline.calendar import MemoryCalendar
 from worker.pipeline.cycle import Mailroom
 from worker.pipeline.sender import Delivery, MemorySender, Outcome
 from worker.private_files import write_private
+from worker.service.health import describe, exit_code, health
 from worker.wiring import alert_password_path, build_alert_relay
 
 HOUR = timedelta(hours=1)
@@ -200,6 +201,11 @@ def test_a_paused_mailbox_is_tried_once_per_pause_and_the_alert_waits_visibly(
     assert "account main's own mailbox: Google refused the token" in row["detail"]
     audit = practice.query("SELECT detail FROM audit WHERE event = 'alert not sent'")
     assert len(audit) == 1, "the audit log says it once, not once per cycle"
+    report = health(practice.db, ["main"], practice.clock.now, timedelta(minutes=1))
+    assert exit_code(report) == 1
+    assert "ALERT NOT DELIVERED (reauth, account main): account main's own mailbox: Google " in (
+        describe(report)
+    )
     practice.clock.advance(HOUR)
     practice.cycle()
     assert revoked.attempts == 2, "after the pause: one new try"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -497,3 +498,12 @@ def test_approving_or_waiving_a_case_that_does_not_wait_says_why(practice: Pract
     with pytest.raises(FairWarningError, match="fairwarning history"):
         approve(_desk(practice), 999)
     assert practice.outbox_states() == ["dropped"]
+
+
+def test_a_state_database_error_while_syncing_reaches_the_service_loop(
+    practice: Practice,
+) -> None:
+    practice.baseline()
+    practice.db.execute("DROP TABLE sessions")  # what a damaged file looks like from here
+    with pytest.raises(sqlite3.OperationalError, match="no such table: sessions"):
+        practice.cycle()

@@ -103,6 +103,8 @@ class Worker:
         except FairWarningError as exc:
             report.error = exc.message
             self._note(room.name, "sync failed", exc.message)
+        except sqlite3.Error:
+            raise  # the state database is everyone's: the service loop reports it, once
         except Exception as exc:  # one account's bug must not stop the others
             log.exception("unexpected error while syncing account %s", room.name)
             report.error = f"unexpected {type(exc).__name__}: {exc}"

@@ -63,6 +63,14 @@ def stuck_notices(db: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def undelivered_alerts(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Alerts no route could carry yet, with every route's reason."""
+    rows = db.execute(
+        "SELECT key, account, kind, at, detail FROM alerts WHERE state = 'undelivered' ORDER BY at"
+    )
+    return [dict(r) for r in rows]
+
+
 def notice_counts(db: sqlite3.Connection, account: str | None) -> dict[str, int]:
     """Notices by state, for one account or all."""
     rows = db.execute(
