@@ -94,6 +94,23 @@ def build_alert_relay(config: Config, clock: Callable[[], datetime]) -> AlertRou
     return None
 
 
+def fault_alert_routes(
+    config: Config, clock: Callable[[], datetime], worker: Worker | None
+) -> list[AlertRoute]:
+    """Routes for an alert about the state database: the relay, then every account's mailbox.
+
+    Pauses are kept in the database, so none can be consulted: each mailbox is tried once.
+    """
+    relay = worker.alert_relay if worker is not None else build_alert_relay(config, clock)
+    rooms = (
+        worker.mailrooms
+        if worker is not None
+        else [build_mailroom(a, config, clock) for a in config.accounts]
+    )
+    routes = [relay] if relay is not None else []
+    return routes + [AlertRoute(f"account {r.name}'s mailbox", r.sender) for r in rooms]
+
+
 def _address_or(username: str, config: Config) -> str:
     return username if "@" in username else config.practitioner.email
 

@@ -17,6 +17,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email import policy as email_policy
 from pathlib import Path
 
 import pytest
@@ -155,6 +157,13 @@ def test_a_database_made_read_only_while_the_loop_runs_is_logged_once_and_recove
     assert f"the state database {database} works again" in _messages(log, "INFO")
     assert not fault.exists(), "status must stop reporting a fault once it is gone"
     assert code == 0
+    [alert] = [  # the practitioner is told once, though nothing could be recorded
+        message_from_bytes(p.read_bytes(), policy=email_policy.default)
+        for p in (tmp_path / "outbox").glob("ALERT-*.eml")
+    ]
+    assert alert["Subject"] == "Fair Warning has stopped: its database needs you"
+    assert " ".join(said.split()) in " ".join(str(alert.get_body().get_content()).split())
+    assert "told the practitioner about it through account main's mailbox" in _messages(log, "INFO")
 
 
 def test_a_database_unusable_at_start_is_retried_not_a_crash_loop(tmp_path: Path) -> None:

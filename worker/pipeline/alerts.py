@@ -32,7 +32,14 @@ from worker.store import sync_state, views
 from worker.store.audit import audit
 from worker.store.db import transaction, utc_text
 
-ALERT_KINDS = ("alert_reauth", "alert_unknown", "alert_rejected", "alert_paused", "alert_digest")
+ALERT_KINDS = (
+    "alert_reauth",
+    "alert_unknown",
+    "alert_rejected",
+    "alert_paused",
+    "alert_digest",
+    "alert_database",
+)
 
 # An alert no route took is tried again this often, not on every cycle.
 RETRY_UNDELIVERED = timedelta(minutes=10)
@@ -254,6 +261,35 @@ def _message(
     )
 
 
+def alert_without_state(
+    config: Config,
+    routes: list[AlertRoute],
+    templates: TemplateLibrary,
+    detail: str,
+    now: datetime,
+) -> str:
+    """Tell the practitioner their state database is unusable; returns the route that took it.
+
+    Nothing can be recorded (the database is what failed), so the caller says it once per
+    fault condition; each route is tried once, and "" means none took it.
+    """
+    if not config.alerts.enabled:
+        return ""
+    variables = {"account": "", "practitioner_name": config.practitioner.name, "detail": detail}
+    alert = Alert("database", "alert_database", variables)
+    try:
+        message = _message(config, templates, alert, now)
+    except (FairWarningError, ValueError):
+        return ""
+    for route in routes:
+        try:
+            if route.sender.send(message).outcome in (Outcome.SENT, Outcome.UNKNOWN):
+                return route.name
+        except Exception:  # noqa: S112 - any route that fails leaves the next one to try
+            continue
+    return ""
+
+
 def describe_routes(config: Config) -> tuple[str, str]:
     """How alerts will travel, and a warning when the only way is the account that may fail."""
     if not config.alerts.enabled:
@@ -301,6 +337,10 @@ def sample_alert(kind: str, config: Config) -> dict[str, Any]:
             "session_title": "Coaching session",
             "notice_kind": "reminder",
             "detail": "550 5.1.1 the email account that you tried to reach does not exist",
+        },
+        "alert_database": {
+            "detail": "the state database /var/lib/fairwarning/fairwarning.sqlite3 is read-only "
+            "for user fairwarning; fix: chown/chmod the database and its -wal and -shm files"
         },
         "alert_paused": {"until": "2026-11-24 09:00", "reason": "daily sending limit reached"},
         "alert_digest": {

@@ -31,10 +31,12 @@ from types import FrameType
 
 from worker.config import Config, load_config
 from worker.errors import DatabaseFault, FairWarningError
+from worker.notices.templates import TemplateLibrary
+from worker.pipeline.alerts import alert_without_state
 from worker.pipeline.cycle import AccountReport, Worker
 from worker.store.db import check_writable, database_path, open_database
 from worker.store.faults import classify
-from worker.wiring import build_worker, only_worker
+from worker.wiring import build_worker, fault_alert_routes, only_worker
 
 __all__ = ["AccountReport", "run"]
 
@@ -146,7 +148,7 @@ def _serve(
 ) -> list[AccountReport]:
     signals = _Signals()
     signals.install()
-    guard = _Guard(config)
+    guard = _Guard(config, clock=clock)
     worker = _start(config, clock, signals, guard)
     schedule = Schedule(config.poll_interval)
     reports: list[AccountReport] = []
@@ -233,8 +235,16 @@ class _Guard:
     when it was opened stays read-only in that connection even once it has been fixed.
     """
 
-    def __init__(self, config: Config, *, say: bool = True) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        say: bool = True,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.say = say  # `run --once` says it on stderr, as its last words, instead
+        self.config = config
+        self.clock = clock  # with a clock, a new fault is also sent as an alert
         self.state_dir = config.state_dir
         self.interval = config.poll_interval
         self.fault: DatabaseFault | None = None
@@ -258,8 +268,31 @@ class _Guard:
         if self.fault is None or fault.message != self.fault.message:
             with contextlib.suppress(OSError):
                 _write_plain(fault_path(self.state_dir), f"{now.isoformat()}\n{fault.message}\n")
+            self._alert(worker, fault, now)
         self.fault = fault
         return fault
+
+    def _alert(self, worker: Worker | None, fault: DatabaseFault, now: datetime) -> None:
+        """The practitioner hears of it through the relay or any mailbox: none needs the state."""
+        if self.clock is None:
+            return
+        try:
+            routes = fault_alert_routes(self.config, self.clock, worker)
+            took = alert_without_state(
+                self.config,
+                routes,
+                TemplateLibrary(user_dir=self.config.templates_dir),
+                fault.message,
+                now,
+            )
+        except FairWarningError as exc:
+            took, why = "", exc.message
+        else:
+            why = "no route took it"
+        if took:
+            log.info("told the practitioner about it through %s", took)
+        else:
+            log.warning("could not alert the practitioner about it (%s)", why)
 
     def _diagnose(self, worker: Worker | None, exc: Exception) -> DatabaseFault:
         """Reopening names a fault best: a file that turned read-only reopens read-only."""
