@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -66,11 +67,36 @@ def test_init_never_overwrites_what_the_practitioner_edited(
 
 @pytest.fixture
 def starter(fairwarning: Run, env: dict[str, str]) -> Path:
-    """The config `init` writes, with its (empty) calendar folder created."""
+    """The config `init` writes, its placeholders filled in, its (empty) calendar folder made."""
     assert fairwarning("init").returncode == 0
     folder = Path(env["XDG_CONFIG_HOME"]) / "fairwarning"
     (folder / "calendar").mkdir()
-    return folder / "config.toml"
+    path = folder / "config.toml"
+    text = path.read_text(encoding="utf-8")
+    for placeholder, mine in (
+        ("Your Name", "Dana Rivera"),
+        ("you@example.com", "dana@riveracoaching.example"),
+        ("client@example.org", "sam@example.org"),
+    ):
+        text = text.replace(placeholder, mine)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_names_each_placeholder_left_from_init(fairwarning: Run, env: dict[str, str]) -> None:
+    assert fairwarning("init").returncode == 0
+
+    done = fairwarning("check")
+
+    assert done.returncode == 1
+    placeholders = re.findall(r"^problem: line \d+, ([\w.]+): .*placeholder", done.stdout, re.M)
+    samples = re.findall(r"^problem: line \d+, ([\w.]+): .*sample client", done.stdout, re.M)
+    assert placeholders + samples == [
+        "practitioner.name",
+        "practitioner.email",
+        "practitioner.signature",
+        "clients.0.email",
+    ]
 
 
 def test_check_passes_on_the_starter_config(fairwarning: Run, starter: Path) -> None:

@@ -96,19 +96,20 @@ def check_accounts(config: Config) -> list[str]:
                 "fix `path` in its calendar section"
             )
         elif path.is_dir() and not any(path.glob("*.ics")):
-            problems.append(f"account {account.name}: {_no_ics_here(path)}")
+            problems += _ics_below(account.name, path)
     return problems
 
 
-def _no_ics_here(folder: Path) -> str:
+def _ics_below(account: str, folder: Path) -> list[str]:
+    """An empty calendar is fine; one whose events sit in subfolders is the wrong folder."""
     holding = sorted({p.parent for p in folder.glob("*/**/*.ics")})
     if not holding:
-        return f"calendar folder {folder} holds no .ics file; point `path` at your calendar"
+        return []
     names = ", ".join(str(p) for p in holding[:3])
-    return (
-        f"calendar folder {folder} holds no .ics file, but {names} "
+    return [
+        f"account {account}: calendar folder {folder} holds no .ics file, but {names} "
         f"{'does' if len(holding) == 1 else 'do'}; set `path` to the calendar's own folder"
-    )
+    ]
 
 
 # `{ name }` (single braces) or `{{ name }` (unclosed): left as text, the client would see them.

@@ -64,13 +64,15 @@ def _placeholders(config: Config, text: str) -> list[str]:
     found = []
     practitioner = config.practitioner
     values = {
-        "practitioner.email": practitioner.email,
         "practitioner.name": practitioner.name,
+        "practitioner.email": practitioner.email,
         "practitioner.signature": practitioner.signature,
     }
     for key, value in values.items():
-        if isinstance(value, str) and value.strip() in PLACEHOLDERS[key]:
-            found.append(_at(text, key, f"{value!r} is the starter's placeholder; put yours"))
+        texts = value.values() if isinstance(value, dict) else [value]
+        left = [p for p in PLACEHOLDERS[key] for written in texts if p in str(written)]
+        if left:
+            found.append(_at(text, key, f"{left[0]!r} is the starter's placeholder; put yours"))
     for index, client in enumerate(config.clients):
         if client.email.strip().lower() in PLACEHOLDERS["clients.email"]:
             found.append(
