@@ -36,7 +36,7 @@ def test_init_writes_a_commented_config_and_the_templates_in_the_xdg_folder(
     assert parsed["policy"]["mode"] == "review", "a new practice starts by reviewing every notice"
     assert parsed["practitioner"]["email"] == "you@example.com"
     for language in ("en", "es"):
-        for name in ("reminder.txt.j2", "reminder.subject.j2", "forfeit.html.j2"):
+        for name in ("reminder.md.j2", "reminder.subject.j2", "forfeit.md.j2"):
             template = folder / "templates" / language / name
             assert template.stat().st_size > 0
             assert f"wrote {template}" in done.stdout
@@ -48,7 +48,7 @@ def test_init_never_overwrites_what_the_practitioner_edited(
     assert fairwarning("init").returncode == 0
     folder = Path(env["XDG_CONFIG_HOME"]) / "fairwarning"
     config = folder / "config.toml"
-    template = folder / "templates" / "en" / "reminder.txt.j2"
+    template = folder / "templates" / "en" / "reminder.md.j2"
     config.write_text(config.read_text(encoding="utf-8").replace("Your Name", "Dana Rivera"))
     template.write_text("Hi {{ client_first_name }}, my own words.\n", encoding="utf-8")
 
@@ -205,7 +205,7 @@ def test_a_late_decline_sends_exactly_one_reminder_to_that_client(practice: Prac
     assert body is not None
     text = body.get_content()
     assert "Hi Sam," in text
-    assert "Coaching: Sam Taylor" in text
+    assert "our session on" in text
     assert "Sessions cancelled or rescheduled with less than 24 hours' notice" in text
     assert (practice.outbox / name).with_suffix(".html").exists()
     assert f"{case['ref']} sent" in done.stdout

@@ -57,7 +57,7 @@ def test_late_decline_sends_a_reminder_to_the_client_after_the_undo_window(
     [message] = practice.notices()
     assert message["To"].addresses[0].addr_spec == SAM
     assert "Dana Rivera" in str(message["From"])
-    assert "4 hours and 59 minutes" in _body(message)
+    assert "about 5 hours before it was due to begin" in _body(message)
     assert practice.outbox_states() == ["sent"]
 
 

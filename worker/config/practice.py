@@ -5,9 +5,35 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import Literal
 
+from babel import Locale, UnknownLocaleError
 from pydantic import Field, field_validator
 
 from worker.config.fields import Duration, Section, check_zone
+
+PerLanguage = str | dict[str, str]
+
+
+def for_language(value: PerLanguage, language: str) -> str:
+    """A per-language text in `language` (or its base: es-MX, es-formal → es), else English,
+    else any; a plain string is the same in every language."""
+    if isinstance(value, str):
+        return value
+    return (
+        value.get(language)
+        or value.get(base_language(language))
+        or value.get("en")
+        or next(iter(value.values()), "")
+    )
+
+
+def has_language(value: PerLanguage, language: str) -> bool:
+    """Whether a text is written for `language` (or its base); a plain string counts as yes."""
+    return isinstance(value, str) or language in value or base_language(language) in value
+
+
+def base_language(language: str) -> str:
+    """The language without region or variant: "es-MX", "es_ES", "es-formal" → "es"."""
+    return language.replace("-", "_").split("_")[0].lower()
 
 
 class Practitioner(Section):
@@ -19,8 +45,19 @@ class Practitioner(Section):
         "UTC", description="IANA zone for all-day events, quiet hours and unknown client zones."
     )
     language: str = Field("en", description="Template language for clients with none set.")
+    locale: str | None = Field(
+        None,
+        description="How dates and times are written, e.g. 'en_GB' (Wednesday 2 December "
+        "2026, 08:00), 'en_US', 'es_ES', 'es_MX'. Default: your language in your time zone's "
+        "country. Clients in another language get theirs.",
+        examples=["en_GB", "en_US", "es_ES", "es_MX"],
+    )
     booking_link: str = Field("", description="Where clients rebook or reschedule.")
-    signature: str = Field("", description="Closing lines of every notice.")
+    signature: PerLanguage = Field(
+        "",
+        description="Closing lines of every notice; one text, or one per language "
+        "(e.g. {en = 'Warmly,\\nAna', es = 'Un abrazo,\\nAna'}). Empty: a sign-off with your name.",
+    )
     reply_to: str = Field("", description="Reply-To address, if not your own.")
     copy_to_self: bool = Field(False, description="Send yourself a copy (Bcc) of every notice.")
 
@@ -28,6 +65,23 @@ class Practitioner(Section):
     @classmethod
     def _zone(cls, value: str) -> str:
         return check_zone(value)
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(Locale.parse(value.strip().replace("-", "_")))
+        except (UnknownLocaleError, ValueError, TypeError):
+            raise ValueError(
+                f"{value!r} is not a locale; use a language and country such as 'en_GB', "
+                "'en_US', 'es_ES' or 'es_MX'"
+            ) from None
+
+    def signature_for(self, language: str) -> str:
+        """The closing lines in `language` (or its base), else English, else any."""
+        return for_language(self.signature, language)
 
     @field_validator("email")
     @classmethod
@@ -77,7 +131,7 @@ class Policy(Section):
         ("LC", "late cancel", "cancelled by client"),
         description="Words in a title or description that record a client's cancellation.",
     )
-    excerpt: str | dict[str, str] = Field(
+    excerpt: PerLanguage = Field(
         "Sessions cancelled with less than 24 hours' notice are charged in full.",
         description="The policy text quoted in every notice; one text, or one per language "
         "(e.g. {en = '…', es = '…'}).",
@@ -115,13 +169,7 @@ class Policy(Section):
 
     def excerpt_for(self, language: str) -> str:
         """The policy text in `language` (or its base, e.g. es-MX → es), else English, else any."""
-        if isinstance(self.excerpt, str):
-            return self.excerpt
-        base = language.replace("-", "_").split("_")[0]
-        for wanted in (language, base, "en"):
-            if wanted in self.excerpt:
-                return self.excerpt[wanted]
-        return next(iter(self.excerpt.values()), "")
+        return for_language(self.excerpt, language)
 
     @field_validator("steps")
     @classmethod

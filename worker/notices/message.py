@@ -19,6 +19,7 @@ from email.utils import format_datetime, make_msgid
 from worker.config import Practitioner
 from worker.model import REF_HEADER
 from worker.notices.templates import RenderedNotice
+from worker.notices.wording import person_name
 
 # Whitespace and every C0/C1 control character, plus the Unicode line and paragraph breaks.
 _UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -114,4 +115,7 @@ def _check_round_trip(message: EmailMessage, recipients: list[str]) -> None:
 
 
 def _named(name: str, address: Address) -> Address:
-    return Address(display_name=header_text(name), username=address.username, domain=address.domain)
+    """The address with its display name; a "name" that is itself an address is left out, so
+    the client sees their bare address rather than `"sam@example.org" <sam@example.org>`."""
+    shown = person_name(header_text(name))
+    return Address(display_name=shown, username=address.username, domain=address.domain)

@@ -26,6 +26,12 @@ def render_preview(
                 f"{client_email} is not in the client directory; add it under [[clients]] "
                 "or leave out --client"
             )
+    if language and library.template_language(language) is None:
+        raise FairWarningError(
+            f"there are no templates for language {language!r}; available: "
+            f"{', '.join(library.languages())}. Pick one of those with --lang, or add a "
+            f"templates/{language}/ folder (see README, Templates)"
+        )
     wanted = language or (client.language if client else None)
     chosen = library.choose_language(wanted, config.practitioner.language)
     facts = sample_facts(kind, chosen, now)

@@ -1,14 +1,23 @@
 """The notice templates: packaged defaults, the practitioner's overrides, and rendering.
 
-Templates live one folder per language (`en/`, `es/`), three files per kind of notice:
-`<kind>.subject.j2` and `<kind>.txt.j2` (required) and `<kind>.html.j2` (optional). The
-practitioner's folder, if configured, has the same layout and overrides the packaged
-defaults file by file. One exception keeps the client from reading stale wording: when the
-practitioner replaces a plain-text body but not its HTML twin, the packaged HTML is left out
-(mail clients show HTML first, so it would hide their words).
+Templates live one folder per language (`en/`, `es/`, `es-formal/`). Each notice is written
+once, in Markdown: `<kind>.md.j2`, plus a one-line `<kind>.subject.j2`; the plain-text and
+HTML parts are both made from it (notices/markdown.py, notices/layout.py). The alerts to the
+practitioner are plain text only (`<kind>.txt.j2`).
 
-Rendering runs in Jinja2's sandbox with StrictUndefined; HTML files are autoescaped. Every
-problem becomes a `TemplateError` naming the file, the line and what would fix it.
+The practitioner's folder, if configured, has the same layout and overrides the packaged
+defaults file by file. Folders written before Markdown notices keep working as they were:
+a `<kind>.txt.j2` of theirs is that notice's text (it wins over a `.md.j2` beside it), with
+their `<kind>.html.j2` as its HTML part if they wrote one and no HTML part otherwise (mail
+programs show HTML first, so packaged HTML would hide their words). `TemplateLibrary.style`
+says which way a folder is written.
+
+A language folder such as `es-formal` or `en-US` takes any file it lacks from its base
+language (`es`, `en`), so a variant holds only what differs.
+
+Rendering runs in Jinja2's sandbox with StrictUndefined; values inserted into Markdown are
+escaped for Markdown, and `.html.j2` files are HTML-autoescaped. Every problem becomes a
+`TemplateError` naming the file, the line and what would fix it.
 """
 
 from __future__ import annotations
@@ -16,22 +25,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from types import TracebackType
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from worker.config.practice import base_language
 from worker.errors import TemplateError
+from worker.notices.layout import html_body, page
+from worker.notices.loader import Loader, explain
+from worker.notices.markdown import markdown_value, parse, plain_text
+from worker.notices.phrases import notice_name
 
-PACKAGE = "fairwarning_templates"
 KINDS = ("reminder", "forfeit")
-_SUFFIX = {"subject": "subject.j2", "text": "txt.j2", "html": "html.j2"}
+_SUFFIX = {"subject": "subject.j2", "text": "txt.j2", "html": "html.j2", "markdown": "md.j2"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,8}(?:[_-][A-Za-z0-9]{1,8})*$")
-_VARIABLES_DOC = "docs/template-variables.md"
+LANGUAGE = re.compile(r"^[A-Za-z]{2,8}(?:[_-][A-Za-z0-9]{1,8})*$")
 
 
 @dataclass(frozen=True)
@@ -43,58 +52,53 @@ class RenderedNotice:
     html: str | None
 
 
-class _Loader(jinja2.BaseLoader):
-    """Finds `<lang>/<file>` in the user's folder first, then in the packaged defaults."""
+@dataclass(frozen=True)
+class _Body:
+    """Where one notice's body comes from: a Markdown source, or text (and maybe HTML) files."""
 
-    def __init__(self, user_dir: Path | None) -> None:
-        self.user_dir = user_dir
-        self.packaged: Traversable = files(PACKAGE)
-        self.sources: set[str] = set()
-
-    def user_file(self, name: str) -> Path | None:
-        if self.user_dir is None:
-            return None
-        path = self.user_dir.joinpath(*jinja2.loaders.split_template_path(name))
-        return path if path.is_file() else None
-
-    def packaged_file(self, name: str) -> Traversable | None:
-        found = self.packaged.joinpath(*jinja2.loaders.split_template_path(name))
-        return found if found.is_file() else None
-
-    def source_name(self, name: str) -> str:
-        user = self.user_file(name)
-        return str(user) if user is not None else f"packaged:{name}"
-
-    def get_source(
-        self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str, Callable[[], bool]]:
-        user = self.user_file(template)
-        if user is not None:
-            source = _read(user.read_text, str(user))
-            mtime = user.stat().st_mtime
-            self.sources.add(str(user))
-            return source, str(user), lambda: user.is_file() and user.stat().st_mtime == mtime
-        packaged = self.packaged_file(template)
-        if packaged is None:
-            raise jinja2.TemplateNotFound(template)
-        filename = f"packaged:{template}"
-        self.sources.add(filename)
-        return _read(packaged.read_text, filename), filename, lambda: True
+    source: str
+    markdown: bool
+    html: str | None
 
 
-def _read(read_text: Callable[..., str], where: str) -> str:
-    try:
-        return read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise TemplateError(
-            f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8",
-            source=where,
-        ) from None
-    except OSError as exc:
-        raise TemplateError(
-            f"{where}: cannot be read ({exc.strerror or exc}); check its permissions",
-            source=where,
-        ) from None
+@dataclass(frozen=True)
+class TemplateStyle:
+    """How the practitioner's templates folder writes its notices, for `fairwarning check`.
+
+    `markdown` and `separate` list notices ("en/reminder") written as one Markdown source or
+    as the older separate text (and HTML) files; `shadowed` those with both, where the
+    `.txt.j2` is used.
+    """
+
+    markdown: tuple[str, ...] = ()
+    separate: tuple[str, ...] = ()
+    shadowed: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """ "packaged" (no notices of their own), "markdown", "separate" or "mixed"."""
+        if self.markdown and self.separate:
+            return "mixed"
+        return "markdown" if self.markdown else "separate" if self.separate else "packaged"
+
+    def summary(self) -> str:
+        """One or two sentences for the practitioner."""
+        said = {
+            "packaged": "no notices of your own: the packaged ones are used",
+            "markdown": "one Markdown source per notice (.md.j2); the plain-text and HTML "
+            "versions are made from it",
+            "separate": "separate text and HTML files per notice (.txt.j2, .html.j2), the "
+            "older style: still supported; to switch, write a .md.j2 and delete them",
+            "mixed": f"mixed: {', '.join(self.separate)} use separate text and HTML files, "
+            f"{', '.join(self.markdown)} one Markdown source",
+        }[self.name]
+        for notice in self.shadowed:
+            kind = notice.split("/")[1]
+            said += (
+                f"; {notice} has both {kind}.md.j2 and {kind}.txt.j2: the .txt.j2 is used, "
+                "delete it (and its .html.j2) to use the Markdown one"
+            )
+        return said
 
 
 class TemplateLibrary:
@@ -105,11 +109,15 @@ class TemplateLibrary:
         if user_dir is not None and not user_dir.is_dir():
             raise TemplateError(
                 f"templates folder {user_dir} does not exist; create it (one subfolder per "
-                "language, e.g. en/reminder.txt.j2) or remove templates_dir from the config",
+                "language, e.g. en/reminder.md.j2) or remove templates_dir from the config",
                 source=str(user_dir),
             )
-        self._loader = _Loader(user_dir)
-        self._env = SandboxedEnvironment(
+        self._loader = Loader(user_dir)
+        self._plain = self._environment(finalize=None)
+        self._markdown = self._environment(finalize=markdown_value)
+
+    def _environment(self, *, finalize: Callable[[object], str] | None) -> SandboxedEnvironment:
+        env = SandboxedEnvironment(
             loader=self._loader,
             undefined=jinja2.StrictUndefined,
             autoescape=jinja2.select_autoescape(
@@ -120,142 +128,141 @@ class TemplateLibrary:
             ),
             keep_trailing_newline=True,
             auto_reload=True,
+            finalize=finalize,
         )
+        env.filters["notice_name"] = notice_name
+        return env
 
     def languages(self) -> list[str]:
         """Languages with at least one template, packaged or the practitioner's."""
-        found = {
-            entry.name
-            for entry in self._loader.packaged.iterdir()
-            if entry.is_dir() and _LANGUAGE.match(entry.name)
-        }
-        user_dir = self._loader.user_dir
-        if user_dir is not None:
-            found |= {p.name for p in user_dir.iterdir() if p.is_dir() and _LANGUAGE.match(p.name)}
-        return sorted(found)
+        return sorted(name for name in self._loader.folders() if LANGUAGE.match(name))
 
     def has(self, kind: str, language: str) -> bool:
-        """Whether both required files (subject and text) exist for this kind and language."""
-        return all(self._exists(_file(kind, language, part)) for part in ("subject", "text"))
+        """Whether a subject and a body exist for this kind and language."""
+        return self._find(kind, language, "subject") is not None and (
+            self._body(kind, language) is not None
+        )
 
-    def choose_language(self, wanted: str | None, fallback: str) -> str:
-        """The best language with templates for every kind: `es-MX` → `es`, else `fallback`."""
-        for candidate in (wanted, (wanted or "").replace("-", "_").split("_")[0], fallback):
+    def template_language(self, wanted: str | None) -> str | None:
+        """The language folder with templates for every kind that serves `wanted`: itself, or
+        its base language (`es-MX` → `es`); None when neither has them."""
+        if not wanted:
+            return None
+        folders = self._loader.folders()
+        for candidate in (wanted, base_language(wanted)):
             if (
-                candidate
-                and _LANGUAGE.match(candidate)
+                LANGUAGE.match(candidate)
+                and candidate in folders
                 and all(self.has(kind, candidate) for kind in KINDS)
             ):
                 return candidate
-        return fallback
+        return None
+
+    def choose_language(self, wanted: str | None, fallback: str) -> str:
+        """The best language with templates for every kind: `es-MX` → `es`, else `fallback`."""
+        return self.template_language(wanted) or self.template_language(fallback) or fallback
 
     def source_of(self, kind: str, language: str, part: str) -> str:
-        """Where a part ("subject", "text", "html") comes from: a path, or "packaged:<name>"."""
-        return self._loader.source_name(_file(kind, language, part))
+        """Where a part ("subject", "text", "html") comes from: a path, or "packaged:<name>".
+
+        For a Markdown notice, "text" and "html" both come from its `.md.j2`.
+        """
+        if part == "subject":
+            name = self._find(kind, language, "subject") or _file(kind, language, "subject")
+        else:
+            body = self._body(kind, language)
+            name = _file(kind, language, part) if body is None else body.source
+            if body is not None and part == "html" and body.html is not None:
+                name = body.html
+        return self._loader.source_name(name)
+
+    def style(self) -> TemplateStyle:
+        """How the practitioner's folder writes its notices (packaged when there is none)."""
+        found: dict[str, list[str]] = {"markdown": [], "separate": [], "shadowed": []}
+        for language in self.languages():
+            for kind in KINDS:
+                notice = f"{language}/{kind}"
+                markdown = self._loader.user_file(_file(kind, language, "markdown"))
+                separate = self._loader.user_file(_file(kind, language, "text"))
+                if separate is not None:
+                    found["separate"].append(notice)
+                elif markdown is not None:
+                    found["markdown"].append(notice)
+                if separate is not None and markdown is not None:
+                    found["shadowed"].append(notice)
+        return TemplateStyle(**{key: tuple(value) for key, value in found.items()})
 
     def render(self, kind: str, language: str, variables: Mapping[str, object]) -> RenderedNotice:
         """Render one notice; raises TemplateError naming the file, line and the fix."""
-        subject = self._render(_file(kind, language, "subject"), variables)
-        text = self._render(_file(kind, language, "text"), variables)
-        html_name = _file(kind, language, "html")
-        html = self._render(html_name, variables) if self._html_applies(html_name) else None
-        return RenderedNotice(subject=" ".join(subject.split()), text=text, html=html)
+        subject_name = self._find(kind, language, "subject") or _file(kind, language, "subject")
+        subject = " ".join(self._render(self._plain, subject_name, variables).split())
+        body = self._body(kind, language)
+        if body is None:
+            raise self._missing(_file(kind, language, "markdown"), also=".txt.j2")
+        html = self._render(self._plain, body.html, variables) if body.html else None
+        if not body.markdown:
+            text = self._render(self._plain, body.source, variables)
+            return RenderedNotice(subject=subject, text=text, html=html)
+        tokens = parse(self._render(self._markdown, body.source, variables))
+        text = plain_text(tokens, language)
+        if html is None:
+            html = page(html_body(tokens), language=language, title=subject)
+        return RenderedNotice(subject=subject, text=text, html=html)
 
-    def _exists(self, name: str) -> bool:
-        return self._loader.user_file(name) is not None or (
-            self._loader.packaged_file(name) is not None
-        )
+    def _find(self, kind: str, language: str, part: str) -> str | None:
+        """The first of `<language>/…`, `<base>/…` that exists, the user's before packaged."""
+        for folder in _chain(language):
+            name = _file(kind, folder, part)
+            if self._loader.exists(name):
+                return name
+        return None
 
-    def _html_applies(self, html_name: str) -> bool:
-        if self._loader.user_file(html_name) is not None:
-            return True
-        text_name = html_name.removesuffix(_SUFFIX["html"]) + _SUFFIX["text"]
-        overridden_text = self._loader.user_file(text_name) is not None
-        return not overridden_text and self._loader.packaged_file(html_name) is not None
+    def _body(self, kind: str, language: str) -> _Body | None:
+        for folder in _chain(language):
+            text, markdown, html = (_file(kind, folder, p) for p in ("text", "markdown", "html"))
+            own_html = html if self._loader.user_file(html) else None
+            if self._loader.user_file(text):
+                return _Body(text, markdown=False, html=own_html)
+            if self._loader.exists(markdown):
+                return _Body(markdown, markdown=True, html=own_html)
+            if self._loader.packaged_file(text):
+                packaged_html = html if self._loader.packaged_file(html) else None
+                return _Body(text, markdown=False, html=own_html or packaged_html)
+        return None
 
-    def _render(self, name: str, variables: Mapping[str, object]) -> str:
+    def _render(self, env: SandboxedEnvironment, name: str, variables: Mapping[str, object]) -> str:
         try:
-            return self._env.get_template(name).render(variables)
+            return env.get_template(name).render(variables)
         except TemplateError:
             raise
+        except jinja2.TemplateNotFound as exc:
+            raise self._missing(str(exc.name) if exc.name else name) from None
         except Exception as exc:  # every failure of a template becomes one clear message
-            raise self._explain(exc, name, variables) from None
+            raise explain(exc, name, variables, self._loader) from None
 
-    def _explain(self, exc: Exception, name: str, variables: Mapping[str, object]) -> TemplateError:
-        if isinstance(exc, jinja2.TemplateNotFound):
-            return self._missing(str(exc.name) if exc.name else name)
-        line: int | None
-        if isinstance(exc, jinja2.TemplateSyntaxError):
-            source, line = exc.filename or self._loader.source_name(name), exc.lineno
-            problem = f"syntax error: {_sentence(exc.message)}"
-            fix = "Fix the Jinja syntax on that line (every {{ closed by }}, every {% if %} by "
-            fix += "an {% endif %})"
-        else:
-            source, line = self._position(exc, name)
-            if isinstance(exc, jinja2.UndefinedError):
-                return self._undefined(exc, source, line, variables)
-            if isinstance(exc, jinja2.exceptions.SecurityError):
-                problem = f"blocked by the template sandbox ({_sentence(str(exc))})"
-                fix = "Templates may only use the notice variables and ordinary filters; "
-                fix += f"see {_VARIABLES_DOC}"
-            else:
-                problem = f"failed while rendering ({type(exc).__name__}: {_sentence(str(exc))})"
-                fix = "Simplify the expression on that line"
-        return TemplateError(f"{_where(source, line)}: {problem}. {fix}", source=source, line=line)
-
-    def _missing(self, name: str) -> TemplateError:
+    def _missing(self, name: str, also: str = "") -> TemplateError:
         places = f"{self._loader.user_dir}/ or the packaged defaults"
         if self._loader.user_dir is None:
             places = "the packaged defaults"
+        alternative = f" (or {Path(name).name.split('.')[0]}{also})" if also else ""
         return TemplateError(
-            f"missing template file {name} (looked in {places}); add it, or use one of the "
-            f"languages that have templates: {', '.join(self.languages())}",
+            f"missing template file {name}{alternative} (looked in {places}); add it, or use "
+            f"one of the languages that have templates: {', '.join(self.languages())}",
             source=name,
         )
 
-    def _undefined(
-        self,
-        exc: jinja2.UndefinedError,
-        source: str,
-        line: int | None,
-        variables: Mapping[str, object],
-    ) -> TemplateError:
-        match = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", exc.message or "")
-        unknown = next((g for g in match.groups() if g), "?") if match else "?"
-        return TemplateError(
-            f"{_where(source, line)}: unknown variable '{unknown}' ({exc.message}). Available "
-            f"variables: {', '.join(sorted(variables))}. Fix the spelling or remove it; see "
-            f"{_VARIABLES_DOC}",
-            source=source,
-            line=line,
-            variable=unknown,
-        )
 
-    def _position(self, exc: BaseException, name: str) -> tuple[str, int | None]:
-        """The innermost template frame of the traceback (Jinja rewrites it to template lines)."""
-        found: tuple[str, int | None] = (self._loader.source_name(name), None)
-        tb: TracebackType | None = exc.__traceback__
-        while tb is not None:
-            filename = tb.tb_frame.f_code.co_filename
-            if filename in self._loader.sources:
-                found = (filename, tb.tb_lineno)
-            tb = tb.tb_next
-        return found
+def _chain(language: str) -> tuple[str, ...]:
+    """A language folder, then its base language's: `es-formal` → (`es-formal`, `es`)."""
+    base = language.replace("_", "-").split("-")[0]
+    return (language,) if base == language else (language, base)
 
 
 def _file(kind: str, language: str, part: str) -> str:
     if not _NAME.match(kind):
         raise TemplateError(f"{kind!r} is not a notice kind; use one of {', '.join(KINDS)}")
-    if not _LANGUAGE.match(language):
+    if not LANGUAGE.match(language):
         raise TemplateError(f"{language!r} is not a language code; use e.g. 'en' or 'es'")
     if part not in _SUFFIX:
         raise TemplateError(f"{part!r} is not a template part; use subject, text or html")
     return f"{language}/{kind}.{_SUFFIX[part]}"
-
-
-def _sentence(text: str | None) -> str:
-    return (text or "").strip().rstrip(".")
-
-
-def _where(source: str, line: int | None) -> str:
-    return f"{source}, line {line}" if line else source

@@ -1,54 +1,56 @@
 """The variables a notice template can use, formatted in the client's language and zone.
 
-Dates, times and durations are formatted with Babel for `facts.language` (an unknown
-language falls back to English) in `facts.time_zone`. All-day sessions are dated in the
-practitioner's zone, where the calendar placed them. The full table with example values is
-in docs/template-variables.md; in short:
+Dates and times are written in the notice's locale (see notices/dates.py) and the client's
+zone; all-day sessions are dated in the practitioner's zone, where the calendar placed them.
+The full table with example values is in docs/template-variables.md; in short:
 
 - `kind`: "reminder" or "forfeit".
-- `client_name`, `client_first_name` (first word of the name, or ""), `client_email`.
-- `session_title`; `session_start`, `session_end` (date and time, or date only when all
-  day); `session_date`; `session_time` ("" when all day); `time_zone` (IANA name).
-- `notice_hours`, `notice_minutes` (whole hours and remaining minutes of notice, never
-  negative); `notice_given` (e.g. "3 hours and 10 minutes", or "after the session had
-  started"); `cancelled_after_start` (bool); `cancelled_at` (date and time).
-- `late_window` (e.g. "24 hours"); `policy_excerpt`.
+- `client_name`, `client_first_name` (first word of the name), `client_email`. A "name"
+  that is only an email address (Outlook fills one in) counts as no name: both are "".
+- `session_title` (the raw calendar title; optional, the packaged notices do not quote it);
+  `session_when` ("Wednesday 2 December at 08:00", for sentences); `session_day`
+  ("Wednesday 2 December"); `session_start`, `session_end` (date and time, or date only
+  when all day); `session_date`; `session_time` ("" when all day); `time_zone` (IANA name).
+  When the client's clock differs from the practitioner's, the times name it ("09:00
+  (Madrid time)").
+- `notice_given` ("about 8 hours", "less than a day", or "after it had started");
+  `notice_exact` ("7 hours and 50 minutes"); `notice_hours`, `notice_minutes` (never
+  negative); `cancelled_after_start` (bool); `cancelled_at` (date and time).
+- `late_window` (e.g. "24 hours"); `policy_excerpt` (in the client's language).
 - `offence` (1 = first counted late cancellation), `is_first_offence`, `next_step`
-  ("reminder" or "forfeit"), `next_time` (a sentence saying what happens next time).
+  ("reminder" or "forfeit"), `next_time` (a sentence on what happens next time; after a
+  forfeit, that the policy goes on applying); `warned_on` (date an earlier notice was sent
+  to this client, "" when none reached them).
 - `booking_link` ("" when none), `prepaid_balance` (int, or None when not kept).
-- `practitioner_name`, `practitioner_email`, `signature` ("" when none).
+- `practitioner_name`, `practitioner_email`, `signature` (in the client's language; "" when
+  none).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time, format_timedelta
-from babel.lists import format_list
+from babel import Locale
 
 from worker.config import Policy, Practitioner
-
-# Phrases Babel has no data for, in the register of the packaged templates (tú in Spanish).
-_PHRASES: dict[str, dict[str, str]] = {
-    "en": {
-        "after_start": "after the session had started",
-        "under_a_minute": "less than a minute",
-        "next_forfeit": "Next time, a session cancelled this late will be forfeited.",
-        "next_reminder": "Next time, a session cancelled this late will get a reminder like "
-        "this one.",
-    },
-    "es": {
-        "after_start": "cuando la sesión ya había empezado",
-        "under_a_minute": "menos de un minuto",
-        "next_forfeit": "La próxima vez, una sesión cancelada con tan poca antelación se dará "
-        "por perdida.",
-        "next_reminder": "La próxima vez, si una sesión se cancela con tan poca antelación, te "
-        "enviaré un recordatorio como este.",
-    },
-}
+from worker.config.practice import base_language
+from worker.notices.dates import (
+    at_time,
+    clock,
+    date_and_time,
+    day_text,
+    duration_text,
+    full_date,
+    month_day,
+    notice_in_words,
+    notice_locale,
+    parse_locale,
+    shows_year,
+    with_zone,
+)
+from worker.notices.phrases import phrases_for
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,9 @@ class NoticeFacts:
 
     `notice` is how long before the start the client cancelled (negative when after);
     `offence` is 1 for the first counted late cancellation in the lookback; `next_step` is
-    what the next late cancellation brings; `prepaid_balance` is after this notice's effect.
+    what the next late cancellation brings; `prepaid_balance` is after this notice's effect;
+    `warned_at` is when an earlier notice was sent to this client, if one was before this
+    cancellation.
     """
 
     kind: str
@@ -74,90 +78,116 @@ class NoticeFacts:
     offence: int
     next_step: str
     prepaid_balance: int | None
+    warned_at: datetime | None = None
+
+
+def person_name(name: str) -> str:
+    """A name on one line, or "" when it is only an email address (as Outlook fills it in)."""
+    name = " ".join(name.split())
+    looks_like_address = "@" in name and " " not in name.strip("<>\"' ")
+    return "" if looks_like_address else name
 
 
 def notice_variables(
     facts: NoticeFacts, practitioner: Practitioner, policy: Policy
 ) -> dict[str, object]:
     """Every variable a template may use; see the module docstring for the list."""
-    locale = _locale(facts.language)
-    phrases = _PHRASES.get(locale.language, _PHRASES["en"])
-    client_zone = _zone(facts.time_zone)
-    # All-day sessions are midnight-to-midnight in the practitioner's zone, not the client's.
-    session_zone = _zone(practitioner.time_zone) if facts.all_day else client_zone
-    start = facts.start.astimezone(session_zone)
-    end = facts.end.astimezone(session_zone)
-    if facts.all_day:
-        last_day = (end - timedelta(microseconds=1)).date() if end > start else start.date()
-        session_start, session_end = _date(start.date(), locale), _date(last_day, locale)
-        session_time = ""
-    else:
-        session_start, session_end = _datetime(start, locale), _datetime(end, locale)
-        session_time = format_time(start.time(), "short", locale=locale)
-    seconds = max(0, int(facts.notice.total_seconds()))
-    name = " ".join(facts.client_name.split())
+    if parse_locale(base_language(facts.language)) is None:
+        facts = replace(facts, language="en")  # a language nobody knows reads as English
+    locale = notice_locale(facts.language, practitioner, facts.time_zone)
+    words = phrases_for(facts.language)
+    name = person_name(facts.client_name)
     return {
         "kind": facts.kind,
         "client_name": name,
         "client_first_name": name.split()[0] if name else "",
         "client_email": facts.client_email,
         "session_title": facts.session_title,
-        "session_start": session_start,
-        "session_end": session_end,
-        "session_date": _date(start.date(), locale),
-        "session_time": session_time,
+        **_session_times(facts, practitioner, locale),
         "time_zone": facts.time_zone,
-        "notice_hours": seconds // 3600,
-        "notice_minutes": seconds % 3600 // 60,
-        "notice_given": _notice_given(facts.notice, locale, phrases),
-        "cancelled_after_start": facts.notice < timedelta(0),
-        "cancelled_at": _datetime(facts.cancelled_at.astimezone(client_zone), locale),
+        **_notice_given(facts, policy, locale),
         "late_window": duration_text(policy.late_window, locale),
         "policy_excerpt": policy.excerpt_for(facts.language).strip(),
         "offence": facts.offence,
         "is_first_offence": facts.offence <= 1,
         "next_step": facts.next_step,
-        "next_time": phrases.get(f"next_{facts.next_step}", ""),
+        "next_time": _next_time(facts, words),
+        "warned_on": _warned_on(facts, locale),
         "booking_link": practitioner.booking_link.strip(),
         "prepaid_balance": facts.prepaid_balance,
         "practitioner_name": practitioner.name,
         "practitioner_email": practitioner.email,
-        "signature": practitioner.signature.strip(),
+        "signature": practitioner.signature_for(facts.language).strip(),
     }
 
 
-def duration_text(value: timedelta, locale: Locale) -> str:
-    """A duration the way people say it: "24 hours", "3 horas y 10 minutos", "2 days".
+def _session_times(
+    facts: NoticeFacts, practitioner: Practitioner, locale: Locale
+) -> dict[str, str]:
+    client_zone = _zone(facts.time_zone)
+    # All-day sessions are midnight-to-midnight in the practitioner's zone, not the client's.
+    session_zone = _zone(practitioner.time_zone) if facts.all_day else client_zone
+    start = facts.start.astimezone(session_zone)
+    end = facts.end.astimezone(session_zone)
+    year = shows_year(facts.start, facts.cancelled_at)
+    day = day_text(start.date(), locale, year=year)
+    times = {"session_date": full_date(start.date(), locale), "session_day": day}
+    if facts.all_day:
+        last_day = (end - timedelta(microseconds=1)).date() if end > start else start.date()
+        return {
+            **times,
+            "session_start": times["session_date"],
+            "session_end": full_date(last_day, locale),
+            "session_time": "",
+            "session_when": day,
+        }
+    at = clock(start, locale)
+    if _differs(start, _zone(practitioner.time_zone)):
+        at = with_zone(at, client_zone, facts.language, locale)
+    return {
+        **times,
+        "session_start": date_and_time(times["session_date"], at, locale),
+        "session_end": date_and_time(full_date(end.date(), locale), clock(end, locale), locale),
+        "session_time": at,
+        "session_when": at_time(day, at, facts.language, locale),
+    }
 
-    Whole days are used from 48 hours up; below that, hours and minutes.
-    """
-    seconds = int(abs(value.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days >= 2:
-        parts = [(days, "days"), (hours, "hours")]
-    else:
-        parts = [(days * 24 + hours, "hours"), (minutes, "minutes")]
-    words = [
-        format_timedelta(timedelta(**{unit: amount}), threshold=amount, locale=locale)
-        for amount, unit in parts
-        if amount
-    ]
-    return format_list(words, locale=locale) if words else ""
+
+def _differs(moment: datetime, practitioner_zone: tzinfo) -> bool:
+    """Whether the practitioner's clock shows another time than the client's at `moment`."""
+    return moment.utcoffset() != moment.astimezone(practitioner_zone).utcoffset()
 
 
-def _notice_given(notice: timedelta, locale: Locale, phrases: dict[str, str]) -> str:
-    if notice < timedelta(0):
-        return phrases["after_start"]
-    return duration_text(notice, locale) or phrases["under_a_minute"]
+def _notice_given(facts: NoticeFacts, policy: Policy, locale: Locale) -> dict[str, object]:
+    seconds = max(0, int(facts.notice.total_seconds()))
+    words = phrases_for(facts.language)
+    exact = duration_text(facts.notice, locale) if seconds >= 60 else words["few_minutes"]
+    cancelled = facts.cancelled_at.astimezone(_zone(facts.time_zone))
+    return {
+        "notice_hours": seconds // 3600,
+        "notice_minutes": seconds % 3600 // 60,
+        "notice_given": notice_in_words(facts.notice, policy.late_window, facts.language, locale),
+        "notice_exact": words["after_start"] if facts.notice < timedelta(0) else exact,
+        "cancelled_after_start": facts.notice < timedelta(0),
+        "cancelled_at": date_and_time(
+            full_date(cancelled.date(), locale), clock(cancelled, locale), locale
+        ),
+    }
 
 
-def _locale(language: str) -> Locale:
-    try:
-        return Locale.parse(language.replace("-", "_"))
-    except (UnknownLocaleError, ValueError, TypeError):
-        return Locale.parse("en")
+def _next_time(facts: NoticeFacts, words: dict[str, str]) -> str:
+    """What the next late cancellation brings; after a forfeit, that the policy still applies
+    (a forfeit that ends "next time it will be forfeited" reads as a threat)."""
+    if facts.kind == "forfeit":
+        return words["policy_continues"]
+    return words.get(f"next_{facts.next_step}", "")
+
+
+def _warned_on(facts: NoticeFacts, locale: Locale) -> str:
+    if facts.warned_at is None:
+        return ""
+    sent = facts.warned_at.astimezone(_zone(facts.time_zone))
+    return month_day(sent.date(), locale, year=sent.year != facts.start.year)
 
 
 def _zone(name: str) -> tzinfo:
@@ -167,26 +197,16 @@ def _zone(name: str) -> tzinfo:
         return UTC
 
 
-def _date(day: date, locale: Locale) -> str:
-    return format_date(day, "full", locale=locale)
-
-
-def _datetime(moment: datetime, locale: Locale) -> str:
-    """The locale's own "date, time" pattern: "Tuesday, 24 November 2026, 15:00"."""
-    pattern = str(locale.datetime_formats.get("full", "{1} {0}"))
-    clock = format_time(moment.time(), "short", locale=locale)
-    return pattern.replace("{1}", _date(moment.date(), locale)).replace("{0}", clock)
-
-
 def sample_facts(kind: str, language: str, now: datetime) -> NoticeFacts:
     """Realistic facts for previews and `fairwarning check`: a session tomorrow at 15:00,
-    cancelled 3 hours and 10 minutes before it; the forfeit sample is a second offence."""
-    spanish = language.replace("-", "_").split("_")[0].lower() == "es"
+    cancelled 7 hours and 50 minutes before it; the forfeit sample is a second offence,
+    three weeks after a reminder that was sent."""
+    spanish = base_language(language) == "es"
     zone_name = "Europe/Madrid" if spanish else "Europe/London"
     zone = ZoneInfo(zone_name)
     today = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone).date()
     start = datetime.combine(today + timedelta(days=1), time(15, 0), zone).astimezone(UTC)
-    notice = timedelta(hours=3, minutes=10)
+    notice = timedelta(hours=7, minutes=50)
     forfeit = kind == "forfeit"
     return NoticeFacts(
         kind=kind,
@@ -203,4 +223,5 @@ def sample_facts(kind: str, language: str, now: datetime) -> NoticeFacts:
         offence=2 if forfeit else 1,
         next_step="forfeit",
         prepaid_balance=3 if forfeit else 4,
+        warned_at=start - timedelta(days=21) if forfeit else None,
     )

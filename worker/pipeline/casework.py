@@ -150,7 +150,22 @@ def _notice_facts(desk: Desk, decision: Decision, balance: int | None) -> dict[s
         "offence": decision.offence,
         "next_step": steps[min(decision.offence + 1, len(steps)) - 1],
         "prepaid_balance": balance,
+        "warned_at": _warned_at(desk, client.email, decision.fact.cancelled_at.latest),
     }
+
+
+def _warned_at(desk: Desk, client_email: str, cancelled_at: datetime) -> str | None:
+    """When the last notice that reached this client before this cancellation was sent.
+
+    A forfeit may say "as I mentioned" only when an earlier notice really went out; a
+    dry-run counts its own (simulated) notices, like the ledger does.
+    """
+    row = desk.db.execute(
+        "SELECT MAX(updated_at) AS at FROM outbox WHERE client_email = ? AND state = 'sent'"
+        " AND simulated <= ? AND updated_at <= ?",
+        (client_email, int(desk.simulated), utc_text(cancelled_at)),
+    ).fetchone()
+    return from_utc_text(row["at"]).isoformat() if row["at"] else None
 
 
 def _drop_waiting(desk: Desk, fact: Fact) -> None:

@@ -88,6 +88,7 @@ def stored_facts(row: NoticeRow) -> NoticeFacts:
         offence=body["offence"],
         next_step=body["next_step"],
         prepaid_balance=body["prepaid_balance"],
+        warned_at=datetime.fromisoformat(body["warned_at"]) if body.get("warned_at") else None,
     )
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from connectors.google.events import EventReader, Listing, read_page
 from tests.connectors.google.fake_google import PRACTITIONER, payload
+from worker.clients import ClientDirectory
+from worker.config import Policy, Practitioner
 from worker.errors import Recoverable
 from worker.model import Response
+from worker.notices.templates import TemplateLibrary
+from worker.notices.wording import notice_variables, sample_facts
 
 READER = EventReader(zone=ZoneInfo("Europe/London"), practitioner_email=PRACTITIONER)
 
@@ -139,3 +144,25 @@ def test_a_next_page_token_wins_over_a_sync_token_on_the_same_page() -> None:
     read = read_page(page, account="main")
 
     assert (read.next_page, read.sync_token) == ("next", None)
+
+
+def test_an_attendee_named_by_their_address_or_not_at_all_is_greeted_hello() -> None:
+    dana = Practitioner(name="Dana Rivera", email=PRACTITIONER, locale="en_GB")
+    named_by_address = payload("event")
+    named_by_address["attendees"][1]["displayName"] = "sam@example.org"
+    unnamed = payload("event")
+    del unnamed["attendees"][1]["displayName"]
+
+    for event in (named_by_address, unnamed):
+        [session] = read(event).sessions
+        sam = session.attendee("sam@example.org")
+        assert sam is not None
+        client = ClientDirectory([]).for_attendee(sam)
+        facts = dataclasses.replace(
+            sample_facts("reminder", "en", session.start - timedelta(days=1)),
+            client_name=client.name,
+            client_email=client.email,
+        )
+        notice = TemplateLibrary().render("reminder", "en", notice_variables(facts, dana, Policy()))
+        assert notice.text.startswith("Hello,\n")
+        assert "sam@example.org" not in notice.text

@@ -152,7 +152,7 @@ def test_a_first_late_decline_sends_a_reminder_from_the_practitioners_outlook(
     assert message["X-Fair-Warning-Ref"]
     assert "Dana Rivera" in str(message["From"])
     assert message.get_content_type() == "multipart/alternative"
-    assert "4 hours and 59 minutes" in _text(message)
+    assert "about 5 hours before it was due to begin" in _text(message)
     assert practice.outbox() == [("reminder", "sent")]
 
 
