@@ -125,3 +125,34 @@ def test_strict_makes_an_unknown_key_a_problem(tmp_path: Path) -> None:
     assert relaxed.exit_code == 0, relaxed.output
     assert strict.exit_code == 1
     assert "unknown key 'policy.late_windw' ignored; did you mean `late_window`?" in strict.output
+
+
+def test_a_mistyped_client_language_is_named_with_the_one_meant(tmp_path: Path) -> None:
+    path = _edited(
+        _mine(_starter(tmp_path)), ('language = "en"\ntime_zone', 'language = "sp"\ntime_zone')
+    )
+    [problem] = _problems(path)
+    line = _line(path, 'language = "sp"')
+    assert problem.startswith(f"line {line}, clients.0.language: ")
+    assert "there are no templates for language 'sp'" in problem
+    assert "available: en, es, es-formal" in problem
+    assert problem.endswith("(did you mean 'es'?)")
+
+
+def test_a_spanish_client_without_a_spanish_policy_text_is_named(tmp_path: Path) -> None:
+    path = _edited(
+        _mine(_starter(tmp_path)),
+        ('language = "en"\ntime_zone', 'language = "es"\ntime_zone'),
+        ("excerpt = ", 'excerpt = { en = "Sessions cancelled late are charged." }\n# was: '),
+    )
+    [problem] = _problems(path)
+    assert problem.startswith(
+        f"line {_line(path, 'excerpt = {')}, policy.excerpt: has no 'es' text"
+    )
+    assert "sam@example.org would read it in English" in problem
+
+
+def test_check_says_which_style_the_templates_folder_uses(tmp_path: Path) -> None:
+    path = _mine(_starter(tmp_path))
+    done = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert "templates: one Markdown source per notice (.md.j2)" in done.output

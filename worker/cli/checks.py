@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
@@ -10,8 +11,10 @@ from pathlib import Path
 
 from worker.clients import load_directory
 from worker.config import Config, LocalCalendarSettings, SendmailSettings, SmtpSettings
+from worker.config.lines import line_of
 from worker.config.lint import mistakes
 from worker.errors import FairWarningError
+from worker.notices.languages import language_problems
 from worker.notices.message import build_message
 from worker.notices.templates import KINDS, TemplateLibrary
 from worker.notices.wording import notice_variables, sample_facts
@@ -137,6 +140,46 @@ def check_placeholders(config: Config) -> list[str]:
     return problems
 
 
+# Language codes people write for the ones they mean.
+_MEANT = {"sp": "es", "spa": "es", "esp": "es", "eng": "en", "uk": "en", "gb": "en", "us": "en"}
+
+
+def check_languages(config: Config, path: Path | None) -> list[str]:
+    """Client languages with no templates, per-language texts missing a language in use."""
+    try:
+        library = TemplateLibrary(user_dir=config.templates_dir)
+    except FairWarningError:
+        return []  # check_templates says why
+    text = _text_of(path)
+    problems = []
+    for problem in language_problems(config, library):
+        line = line_of(text, problem.key) if text else None
+        said = f"{f'line {line}, ' if line else ''}{problem}"
+        written = re.search(r"for language '([^']+)'", problem.message)
+        if written:
+            meant = _MEANT.get(written.group(1).lower()) or next(
+                iter(difflib.get_close_matches(written.group(1), library.languages(), n=1)), ""
+            )
+            said += f" (did you mean {meant!r}?)" if meant else ""
+        problems.append(said)
+    return problems
+
+
+def template_style(config: Config) -> str:
+    """How the practitioner's templates folder writes its notices, in a sentence."""
+    try:
+        return TemplateLibrary(user_dir=config.templates_dir).style().summary()
+    except FairWarningError as exc:
+        return exc.message
+
+
+def _text_of(path: Path | None) -> str:
+    try:
+        return path.read_text(encoding="utf-8") if path is not None else ""
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
 def check_config_text(config: Config, path: Path) -> list[str]:
     """Placeholders from the starter config, invalid or repeated clients."""
     try:
@@ -177,6 +220,7 @@ def check_all(config: Config, now: datetime, path: Path | None = None) -> list[s
         *(check_config_text(config, path) if path is not None else []),
         *check_clients(config),
         *check_placeholders(config),
+        *check_languages(config, path),
         *check_alert_route(config),
         *check_accounts(config),
         *check_state_dir(config.state_dir),

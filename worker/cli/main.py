@@ -100,6 +100,7 @@ def check(ctx: click.Context, strict: bool) -> None:
     problems = checks.check_all(config, utcnow(), ctx.obj["config_path"])
     for problem in problems:
         click.echo(f"problem: {problem}")
+    click.echo(f"templates: {checks.template_style(config)}")
     route, warning = describe_routes(config)
     click.echo(route)
     if warning:
