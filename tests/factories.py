@@ -25,6 +25,7 @@ from worker.model import (
     Response,
     Session,
 )
+from worker.pipeline.ladder import Offence
 from worker.pipeline.rules import Practice
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -51,14 +52,31 @@ def client(email: str = ANA, name: str = "Ana Ruiz", **fields: Any) -> Client:
 
 
 def practice(
-    *clients: Client, policy: Policy | None = None, practitioner: str = PRACTITIONER
+    *clients: Client,
+    policy: Policy | None = None,
+    practitioner: str = PRACTITIONER,
+    other_addresses: Iterable[str] = (),
 ) -> Practice:
     """Maria's practice: her address, a policy (default unless given) and a client directory."""
     return Practice(
         practitioner_email=practitioner,
         policy=policy if policy is not None else Policy(),
         directory=ClientDirectory(clients),
+        other_addresses=tuple(other_addresses),
     )
+
+
+def earlier(*ago: timedelta, warned_after: timedelta | None = HOUR) -> list[Offence]:
+    """Earlier late cancellations, `ago` before NOW, each with the reminder that reached the
+    client `warned_after` it (None: a reminder that never went out). Reminder n is FW-n."""
+    return [
+        Offence(
+            cancelled_at=NOW - span,
+            warned_at=None if warned_after is None else NOW - span + warned_after,
+            notice=f"the reminder FW-{n}",
+        )
+        for n, span in enumerate(ago, start=1)
+    ]
 
 
 def person(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -93,14 +93,18 @@ class Practice:
             clock=self.clock,
         )
 
-    def book(self, key: str, client: str, starts_in: timedelta, title: str = "") -> Session:
+    def book(
+        self, key: str, client: str, starts_in: timedelta, title: str = "", organiser: str = ""
+    ) -> Session:
+        """A 50-minute session with `client`, organised by Dana unless `organiser` is given."""
         start = self.clock.now + starts_in
         session = Session(
             key=key,
             title=title or f"Coaching with {client}",
             start=start,
             end=start + timedelta(minutes=50),
-            organizer_email=PRACTITIONER,
+            organizer_email=organiser or PRACTITIONER,
+            organizer_is_practitioner=not organiser,
             attendees=(
                 Attendee(PRACTITIONER, "Dana Rivera", Response.ACCEPTED),
                 Attendee(client, "", Response.ACCEPTED),
@@ -109,6 +113,17 @@ class Practice:
         )
         self.calendar.add(session)
         return session
+
+    def accept(self, key: str, client: str) -> None:
+        """The client takes a decline back: the session is on again."""
+        [session] = [s for s in self.calendar.poll(None).sessions if s.key == key]
+        attendees = tuple(
+            replace(a, response=Response.ACCEPTED, responded_at=self.clock.now)
+            if a.address == client
+            else a
+            for a in session.attendees
+        )
+        self.calendar.add(replace(session, attendees=attendees, updated=self.clock.now))
 
     def late_decline(self, client: str = SAM, starts_in: timedelta = timedelta(hours=5)) -> None:
         """Book a session, take the baseline, and have the client decline it late."""

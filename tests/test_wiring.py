@@ -56,7 +56,8 @@ def test_the_demo_week_decides_what_the_readme_promises(tmp_path: Path) -> None:
     }
     assert verdicts == {
         ("sam.taylor@example.org", "sam-1.ics"): "reminder",
-        ("sam.taylor@example.org", "sam-2.ics"): "forfeit",
+        # Sam had not been warned yet: his second decline joins the first reminder.
+        ("sam.taylor@example.org", "sam-2.ics"): "reminder",
         ("jordan.lee@example.org", "jordan-1.ics"): "ignore",
         ("alex.morgan@example.org", "alex-1.ics"): "review",
         ("priya.shah@example.org", "priya-1.ics"): "review",
@@ -64,11 +65,33 @@ def test_the_demo_week_decides_what_the_readme_promises(tmp_path: Path) -> None:
     }
     sent = {s.client_email: s for s in report.sent}
     assert sent["sam.taylor@example.org"].outcome == "sent"
-    forfeit = next(s for s in report.sent if s.kind == "forfeit")
-    assert forfeit.prepaid_balance == 4
+    assert [s.kind for s in report.sent if s.client_email == "sam.taylor@example.org"] == [
+        "reminder"
+    ]
+    assert sent["sam.taylor@example.org"].prepaid_balance == 5
+    sam = message_from_bytes(
+        Path(sent["sam.taylor@example.org"].written_to).read_bytes(), policy=policy.default
+    )
+    sam_body = sam.get_body(preferencelist=("plain",))
+    assert sam_body is not None
+    assert ", and our session on " in sam_body.get_content(), "one reminder names both"
     eml = Path(sent["lucia.fernandez@example.org"].written_to).read_bytes()
     spanish = message_from_bytes(eml, policy=policy.default)
     assert "recordatorio" in str(spanish["Subject"])
     body = spanish.get_body(preferencelist=("plain",))
     assert body is not None
     assert "Las sesiones canceladas" in body.get_content()
+    # Noor books her first session: a welcome with the agreement, and the note before it.
+    noor = [s for s in report.sent if s.client_email == "noor.haddad@example.org"]
+    assert [(s.kind, s.outcome) for s in noor] == [
+        ("welcome", "sent"),
+        ("session_reminder", "sent"),
+    ]
+    welcome = message_from_bytes(Path(noor[0].written_to).read_bytes(), policy=policy.default)
+    [agreement] = list(welcome.iter_attachments())
+    assert agreement.get_filename() == "cancellation-policy.pdf"
+    assert agreement.get_content().startswith(b"%PDF-1.4")
+    note = message_from_bytes(Path(noor[1].written_to).read_bytes(), policy=policy.default)
+    note_body = note.get_body(preferencelist=("plain",))
+    assert note_body is not None
+    assert "free of charge until Monday 23 November at 15:00" in note_body.get_content()

@@ -70,7 +70,8 @@ class OutlookSender:
 
 
 def json_message(message: EmailMessage) -> dict[str, Any]:
-    """Graph's JSON form of a message the core built (one body, HTML preferred)."""
+    """Graph's JSON form of a message the core built (one body, HTML preferred, and its
+    attachments)."""
     body = message.get_body(preferencelist=("html", "plain"))
     html = body is not None and body.get_content_type() == "text/html"
     graph: dict[str, Any] = {
@@ -87,7 +88,20 @@ def json_message(message: EmailMessage) -> dict[str, Any]:
     for header, name in (("Bcc", "bccRecipients"), ("Reply-To", "replyTo")):
         if message.get(header):
             graph[name] = _recipients(message, header)
+    attachments = [_attachment(part) for part in message.iter_attachments()]
+    if attachments:  # the welcome's policy document
+        graph["attachments"] = attachments
     return graph
+
+
+def _attachment(part: EmailMessage) -> dict[str, Any]:
+    data = part.get_payload(decode=True)
+    return {
+        "@odata.type": "#microsoft.graph.fileAttachment",
+        "name": part.get_filename() or "attachment",
+        "contentType": part.get_content_type(),
+        "contentBytes": base64.b64encode(data if isinstance(data, bytes) else b"").decode("ascii"),
+    }
 
 
 def _recipients(message: EmailMessage, header: str) -> list[dict[str, Any]]:

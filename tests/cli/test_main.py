@@ -208,7 +208,8 @@ def test_a_late_decline_sends_exactly_one_reminder_to_that_client(practice: Prac
     assert "our session on" in text
     assert "Sessions cancelled or rescheduled with less than 24 hours' notice" in text
     assert (practice.outbox / name).with_suffix(".html").exists()
-    assert f"{case['ref']} sent" in done.stdout
+    assert f"{case['ref']} written to" in " ".join(done.stdout.split()), "a file, not mail"
+    assert f"reminder {case['ref']} written to {practice.outbox / name}" in done.stderr
 
 
 def test_running_again_sends_nothing_new(practice: Practice) -> None:
@@ -269,7 +270,9 @@ def test_a_decline_mentioning_hospital_waits_for_review_and_approval_sends_it(
 
     approved = practice("approve", str(case["id"]))
     assert approved.returncode == 0, approved.stderr
-    assert f"to {PRIYA.client} will be sent on the next cycle" in approved.stdout
+    assert f"to {PRIYA.client} will be written to {practice.outbox} when you next run" in (
+        " ".join(approved.stdout.split())
+    )
     assert practice.notices() == {}, "approving queues the notice; the worker sends it"
 
     practice.cycle()
@@ -308,8 +311,7 @@ def test_waiving_a_case_takes_it_out_of_review_and_sends_nothing(practice: Pract
 def test_status_exits_1_while_a_case_waits_and_0_once_nothing_does(practice: Practice) -> None:
     calm = practice("status")
     assert calm.returncode == 0, calm.stdout + calm.stderr
-    assert "account main: last sync" in calm.stdout
-    assert "(ok)" in calm.stdout
+    assert "account main: ok, last sync" in calm.stdout
 
     practice.client_acts(PRIYA)
     practice.client_acts(SAM)
@@ -319,13 +321,14 @@ def test_status_exits_1_while_a_case_waits_and_0_once_nothing_does(practice: Pra
     waiting = practice("status")
     assert waiting.returncode == 1
     assert f"waiting for you: cases {case['id']}" in waiting.stdout
-    assert "1 sent" in waiting.stdout
+    assert "1 written to files" in waiting.stdout, "the file sender mails nothing"
     as_json = practice("status", "--json")
     assert as_json.returncode == 1
     report = json.loads(as_json.stdout)
     assert report["needs_you"] is True
     assert report["waiting_for_you"] == [case["id"]]
-    assert report["notices"] == {"sent": 1}
+    # The notes before Jordan's and Sam's later sessions wait for their time, 48 hours ahead.
+    assert report["notices"] == {"sent": 1, "queued": 2}
     assert [a["name"] for a in report["accounts"]] == ["main"]
     assert report["accounts"][0]["stale"] is False
 

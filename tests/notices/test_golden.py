@@ -18,7 +18,7 @@ import pytest
 
 from worker.config import Policy, Practitioner
 from worker.notices.templates import KINDS, TemplateLibrary
-from worker.notices.wording import NoticeFacts, notice_variables
+from worker.notices.wording import NoticeFacts, OtherSession, notice_variables
 
 GOLDEN = Path(__file__).parent / "golden"
 LANGUAGES = ("en", "es", "es-formal")
@@ -65,6 +65,10 @@ def facts(kind: str, language: str, **changes: object) -> NoticeFacts:
     return dataclasses.replace(base, **changes)
 
 
+# A second late decline made before the reminder went out: one reminder names both sessions.
+FRIDAY = OtherSession(START + timedelta(days=2, hours=1), START + timedelta(days=2, hours=2))
+MONDAY = OtherSession(START + timedelta(days=5, hours=1), START + timedelta(days=5, hours=2))
+
 # (file name, language, kind, changes to the facts, practitioner)
 CASES = [
     *[(kind, language, kind, {}, DANA) for language in LANGUAGES for kind in KINDS],
@@ -86,6 +90,17 @@ CASES = [
         )
         for language in LANGUAGES
     ],
+    *[
+        ("reminder-two-sessions", language, "reminder", {"other_sessions": (FRIDAY,)}, DANA)
+        for language in LANGUAGES
+    ],
+    (
+        "reminder-three-sessions",
+        "en",
+        "reminder",
+        {"other_sessions": (FRIDAY, MONDAY)},
+        DANA,
+    ),
     (
         "reminder-after-the-start-last-session",
         "en",
@@ -132,9 +147,12 @@ def test_the_notice_is_exactly_its_golden_render(
 
 
 def test_every_golden_file_belongs_to_a_case() -> None:
+    from tests.notices.test_courtesy_golden import golden_files as courtesy_golden_files
+
     expected = {
         f"{language}/{name}{suffix}" for name, language, *_ in CASES for suffix in (".txt", ".html")
     }
+    expected |= courtesy_golden_files()  # tests/notices/test_courtesy_golden.py
     found = {
         str(path.relative_to(GOLDEN))
         for path in GOLDEN.rglob("*")

@@ -11,7 +11,8 @@ import pytest
 
 import worker.notices.wording
 from worker.config import Policy, Practitioner
-from worker.notices.wording import NoticeFacts, notice_variables, sample_facts
+from worker.notices.courtesy import courtesy_variables, sample_courtesy
+from worker.notices.wording import NoticeFacts, OtherSession, notice_variables, sample_facts
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 ANA = Practitioner(name="Ana Ruiz", email="ana@coach.example", time_zone="Europe/Madrid")
@@ -402,11 +403,33 @@ def test_sample_facts_are_a_realistic_late_cancellation(kind: str, language: str
     assert local_time == ("15:00" if language.startswith("es") else "15:00 (London time)")
 
 
+def test_the_other_sessions_a_reminder_names_read_like_its_own_session() -> None:
+    thursday = OtherSession(START + timedelta(days=2), START + timedelta(days=2, minutes=50))
+    all_day = OtherSession(
+        datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC), all_day=True
+    )
+    british = ANA.model_copy(update={"time_zone": "Europe/London"})
+
+    english = words(practitioner=british, other_sessions=(thursday, all_day))
+    spanish = words(language="es", time_zone="Europe/Madrid", other_sessions=(thursday,))
+    none = words()
+
+    assert english["other_sessions"] == ["Thursday 26 November at 15:00", "Monday 30 November"]
+    assert english["other_sessions_when"] == (
+        "Thursday 26 November at 15:00 and Monday 30 November"
+    )
+    assert spanish["other_sessions"] == ["jueves 26 de noviembre a las 16:00"]
+    assert spanish["other_sessions_when"] == "jueves 26 de noviembre a las 16:00"
+    assert (none["other_sessions"], none["other_sessions_when"]) == ([], "")
+
+
 def test_every_variable_is_documented() -> None:
     names = set(words())
+    sample = sample_courtesy("welcome", "en", datetime(2026, 11, 23, tzinfo=UTC))
+    courtesy = set(courtesy_variables(sample, ANA, Policy()))
     table = Path(__file__).parents[2].joinpath("docs", "template-variables.md")
     documented = set(re.findall(r"^\| `(\w+)` \|", table.read_text(encoding="utf-8"), re.M))
     docstring = worker.notices.wording.__doc__ or ""
 
-    assert documented == names
+    assert documented == names | courtesy
     assert {n for n in names if f"`{n}`" not in docstring} == set()

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from connectors.file_sender import FileSender
 from tests.practice import SAM, Practice
 from worker.clients import load_directory
 from worker.errors import AccountNeedsPractitioner, FairWarningError, Recoverable
 from worker.model import Attendee, CalendarChanges, Response
 from worker.pipeline.casework import approve, open_desk, waive
+from worker.pipeline.cycle import Mailroom
+from worker.pipeline.delivery import departure
 from worker.pipeline.sender import Delivery, Outcome
 from worker.service.health import describe, exit_code, health
 from worker.store import sync_state
@@ -89,6 +92,8 @@ def test_second_late_decline_forfeits_and_the_notice_shows_the_balance_left(
     practice.clock.advance(HOUR)
     practice.calendar.decline("s1", SAM)
     practice.cycle()
+    practice.clock.advance(HOUR)
+    practice.cycle()  # the reminder goes out: only then can a forfeit rest on it
     practice.clock.advance(6 * HOUR)
     practice.calendar.decline("s2", SAM)
     practice.cycle()
@@ -507,3 +512,128 @@ def test_a_state_database_error_while_syncing_reaches_the_service_loop(
     practice.db.execute("DROP TABLE sessions")  # what a damaged file looks like from here
     with pytest.raises(sqlite3.OperationalError, match="no such table: sessions"):
         practice.cycle()
+
+
+# --- what the practitioner is told: when a notice leaves, and whether it reached anyone ------
+
+
+def _approved_in_review_mode(practice: Practice, client: str = SAM) -> int:
+    """A late decline in review mode, approved now; returns the case id."""
+    practice.book("s1", client, 11 * HOUR)
+    practice.baseline()
+    practice.calendar.decline("s1", client)
+    practice.cycle()
+    [case] = practice.query("SELECT id FROM decisions")
+    with transaction(practice.db):
+        approve(_desk(practice), case["id"])
+    return int(case["id"])
+
+
+def test_an_approval_at_night_leaves_when_quiet_hours_end_and_not_before(tmp_path: Path) -> None:
+    practice = Practice(
+        tmp_path, policy={"mode": "review", "quiet_hours": {"start": "21:00", "end": "08:00"}}
+    )
+    practice.clock.now = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)  # 22:30 in London
+    case = _approved_in_review_mode(practice)
+
+    leaves = departure(practice.db, case, practice.config.policy, practice.clock())
+
+    assert leaves is not None
+    assert leaves.at == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # 08:00 GMT
+    assert leaves.waits_for == "quiet hours in Europe/London"
+    assert (leaves.kind, leaves.client_email, leaves.account) == ("reminder", SAM, "main")
+    practice.clock.now = leaves.at - timedelta(minutes=1)
+    practice.cycle()
+    assert practice.notices() == [], "not a minute before it said"
+    practice.clock.now = leaves.at
+    practice.cycle()
+    assert len(practice.notices()) == 1, "and at the time it said"
+
+
+def test_an_approval_in_summer_leaves_at_eight_british_summer_time(tmp_path: Path) -> None:
+    practice = Practice(
+        tmp_path, policy={"mode": "review", "quiet_hours": {"start": "21:00", "end": "08:00"}}
+    )
+    practice.clock.now = datetime(2027, 7, 5, 21, 30, tzinfo=UTC)  # 22:30 BST
+    case = _approved_in_review_mode(practice)
+
+    leaves = departure(practice.db, case, practice.config.policy, practice.clock())
+
+    assert leaves is not None
+    assert leaves.at == datetime(2027, 7, 6, 7, 0, tzinfo=UTC)  # 08:00 BST
+
+
+def test_a_sending_pause_holds_an_approved_notice_and_quiet_hours_may_follow_it(
+    tmp_path: Path,
+) -> None:
+    practice = Practice(
+        tmp_path, policy={"mode": "review", "quiet_hours": {"start": "21:00", "end": "08:00"}}
+    )
+    practice.clock.now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    case = _approved_in_review_mode(practice)
+    policy, now = practice.config.policy, practice.clock()
+
+    with transaction(practice.db):
+        sync_state.pause_sending(practice.db, "main", now + HOUR, "Gmail daily sending limit")
+    paused = departure(practice.db, case, policy, now)
+    with transaction(practice.db):
+        sync_state.pause_sending(practice.db, "main", now + 10 * HOUR, "Gmail daily sending limit")
+    into_the_night = departure(practice.db, case, policy, now)
+
+    assert paused is not None
+    assert (paused.at, paused.waits_for) == (
+        now + HOUR,
+        "sending paused: Gmail daily sending limit",
+    )
+    assert into_the_night is not None
+    assert into_the_night.at == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    assert into_the_night.waits_for == "quiet hours in Europe/London"
+
+
+def test_an_approved_notice_with_nothing_in_its_way_is_due_now(tmp_path: Path) -> None:
+    practice = Practice(tmp_path, policy={"mode": "review"})
+    case = _approved_in_review_mode(practice)
+
+    leaves = departure(practice.db, case, practice.config.policy, practice.clock())
+
+    assert leaves is not None
+    assert (leaves.at, leaves.waits_for, leaves.simulated) == (practice.clock(), "", False)
+    with transaction(practice.db):
+        waive(_desk(practice), case, "she called")
+    assert departure(practice.db, case, practice.config.policy, practice.clock()) is None
+
+
+def test_a_notice_written_to_a_file_says_where_and_a_mailed_one_does_not(
+    practice: Practice, tmp_path: Path
+) -> None:
+    files = FileSender(folder=tmp_path / "notices")
+    practice.worker.mailrooms = [Mailroom("main", practice.calendar, files)]
+    practice.late_decline()
+    practice.clock.advance(HOUR)
+
+    [written] = practice.cycle().sent
+
+    assert written.outcome == "sent", "the outbox state stays `sent`"
+    assert written.written_to == str(tmp_path / "notices" / f"{written.ref}.eml")
+    assert Path(written.written_to).exists()
+    assert written.simulated is False
+    [row] = practice.query("SELECT written_to FROM outbox")
+    assert row["written_to"] == written.written_to
+
+
+def test_a_mailed_notice_records_no_file_and_a_dry_run_one_says_it_was_simulated(
+    tmp_path: Path,
+) -> None:
+    mailed = Practice(tmp_path / "auto")
+    mailed.late_decline()
+    mailed.clock.advance(HOUR)
+    [sent] = mailed.cycle().sent
+    dry = Practice(tmp_path / "dry", policy={"mode": "dry-run"})
+    dry.late_decline()
+    dry.clock.advance(HOUR)
+    [simulated] = dry.cycle().sent
+
+    assert (sent.written_to, sent.simulated) == ("", False)
+    [row] = mailed.query("SELECT written_to, provider_id FROM outbox")
+    assert (row["written_to"], row["provider_id"]) == ("", "memory-1")
+    assert simulated.simulated is True

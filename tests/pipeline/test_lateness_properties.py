@@ -45,7 +45,8 @@ from worker.model import (
     Session,
     Verdict,
 )
-from worker.pipeline.rules import judge, ordinal
+from worker.pipeline.ladder import Offence, ordinal
+from worker.pipeline.rules import judge
 
 ZONES = (
     "UTC",
@@ -99,7 +100,7 @@ def judged(
     start: datetime,
     cancel: CancelTime,
     window: timedelta,
-    history: dict[str, list[datetime]] | None = None,
+    history: dict[str, list[Offence]] | None = None,
 ) -> Decision:
     booked = session(start=start.astimezone(UTC), length=LENGTH)
     declined = Fact(
@@ -228,7 +229,12 @@ def test_a_gap_across_the_boundary_always_goes_to_review_never_forfeit(
     window, least, most = gap
     start_utc = start.astimezone(UTC)
     seen = CancelTime(start_utc - least, CancelTimeSource.FIRST_SEEN, earliest=start_utc - most)
-    history = {ANA: [start_utc - least - (n + 1) * DAY for n in range(priors)]}
+    history = {
+        ANA: [
+            Offence(start_utc - least - (n + 1) * DAY, start_utc - least - (n + 1) * DAY + HOUR)
+            for n in range(priors)
+        ]
+    }
 
     decided = judged(start, seen, window, history)
 
@@ -266,28 +272,61 @@ def test_a_gap_that_cannot_change_the_answer_is_decided(
 # --- The ladder -------------------------------------------------------------------------------
 
 
+# An earlier late cancellation: how long before this one it happened (seconds), how long after
+# it its notice reached the client (None: it never did), and whether it joined another's notice.
+earlier_cases = st.tuples(
+    st.integers(min_value=1, max_value=800 * 86400),
+    st.none() | st.integers(min_value=0, max_value=30 * 86400),
+    st.booleans(),
+)
+
+
 @QUICK
 @given(
-    ago=st.lists(st.integers(min_value=1, max_value=800 * 86400), max_size=8),
+    earlier=st.lists(earlier_cases, max_size=8),
     lookback_days=st.integers(min_value=1, max_value=730),
     steps=st.lists(st.sampled_from(["reminder", "forfeit"]), min_size=1, max_size=4),
     start=local_starts(),
 )
-def test_offence_is_one_more_than_the_counted_cancellations_in_the_lookback(
-    ago: list[int], lookback_days: int, steps: list[str], start: datetime
+def test_the_step_is_one_more_than_the_warnings_that_reached_the_client_before_it(
+    earlier: list[tuple[int, int | None, bool]],
+    lookback_days: int,
+    steps: list[str],
+    start: datetime,
 ) -> None:
     start_utc = start.astimezone(UTC)
     cancelled = start_utc - 2 * HOUR
     lookback = timedelta(days=lookback_days)
-    history = {ANA: [cancelled - timedelta(seconds=s) for s in ago], BEN: [cancelled]}
+    history = {
+        ANA: [
+            Offence(
+                cancelled_at=cancelled - timedelta(seconds=ago),
+                warned_at=None if after is None else cancelled - timedelta(seconds=ago - after),
+                notice=f"the reminder FW-{n}",
+                joined=joined,
+            )
+            for n, (ago, after, joined) in enumerate(earlier)
+        ],
+        BEN: [Offence(cancelled - DAY, cancelled - DAY + HOUR)],
+    }
     setup = practice(client(), policy=policy(lookback=lookback, steps=steps))
 
     decided = only(judge(decline(session(start=start_utc), at=cancelled), setup, history))
 
-    offence = 1 + sum(1 for s in ago if timedelta(seconds=s) <= lookback)
-    assert decided.offence == offence
-    assert decided.verdict is Verdict(steps[min(offence, len(steps)) - 1])
-    assert decided.reasons[-1].startswith(f"{ordinal(offence)} late cancellation in the last ")
+    recent = [
+        (ago, after, joined) for ago, after, joined in earlier if ago <= lookback_days * 86400
+    ]
+    warned = [(ago, after) for ago, after, joined in recent if not joined and after is not None]
+    step = 1 + sum(1 for ago, after in warned if after < ago)
+    assert decided.offence == step
+    assert decided.verdict is Verdict(steps[min(step, len(steps)) - 1])
+    count = f"{ordinal(len(recent) + 1)} late cancellation in the last "
+    assert sum(r.startswith(count) for r in decided.reasons) == 1
+    if step > 1:
+        assert decided.reasons[-1].startswith("rests on the reminder FW-")
+        assert datetime.fromisoformat(decided.details["warned_at"]) < cancelled
+    else:
+        assert "warned_at" not in decided.details
 
 
 # --- Whatever happens, judge answers with reasons ---------------------------------------------
@@ -383,6 +422,8 @@ def policies(draw: st.DrawFn) -> Policy:
         ignored_domains=draw(st.sampled_from([(), (), ("clinic.example",), ("client.example",)])),
         title_include=draw(st.sampled_from([(), (), (), ("Coaching", "ana"), ("intro",)])),
         title_exclude=draw(st.sampled_from([(), (), ("Free",), ("supervision", "Ben")])),
+        colleagues=draw(st.sampled_from([(), (), ("lucia@clinic.example",), (BEN,)])),
+        judge=draw(st.sampled_from(["invited", "directory"])),
     )
 
 
@@ -391,13 +432,27 @@ def policies(draw: st.DrawFn) -> Policy:
     fact=facts(),
     rules=policies(),
     known=st.lists(st.sampled_from(DIRECTORY), unique=True),
-    ago=st.lists(st.integers(min_value=0, max_value=800), max_size=4),
+    ago=st.lists(st.tuples(st.integers(0, 800), st.none() | st.integers(0, 900)), max_size=4),
+    other=st.sampled_from([(), ("lucia@clinic.example",), (CARLA,)]),
 )
 def test_judge_always_answers_with_reasons(
-    fact: Fact, rules: Policy, known: list[Client], ago: list[int]
+    fact: Fact,
+    rules: Policy,
+    known: list[Client],
+    ago: list[tuple[int, int | None]],
+    other: tuple[str, ...],
 ) -> None:
-    setup = practice(*known, policy=rules)
-    history = {c.email: [NOW - timedelta(days=d) for d in ago] for c in DIRECTORY}
+    setup = practice(*known, policy=rules, other_addresses=other)
+    history = {
+        c.email: [
+            Offence(
+                NOW - timedelta(days=days),
+                None if hours is None else NOW - timedelta(days=days) + timedelta(hours=hours),
+            )
+            for days, hours in ago
+        ]
+        for c in DIRECTORY
+    }
 
     decisions = judge(fact, setup, history)
 
@@ -421,5 +476,11 @@ def test_judge_always_answers_with_reasons(
             assert decided.client.email.lower() != PRACTITIONER
             assert decided.client.email.lower() != ROOM
             assert decided.client.email.rpartition("@")[2] not in rules.ignored_domains
+            assert decided.client.email.lower() not in (*rules.colleagues, *other)
+            if rules.judge == "directory":
+                assert decided.client.email.lower() in {c.email for c in known}
             assert not uncertain
             assert least < rules.late_window
+        if decided.offence > 1:
+            # Nobody climbs past the first step without a warning sent before they cancelled.
+            assert datetime.fromisoformat(decided.details["warned_at"]) < when.latest

@@ -23,6 +23,7 @@ from tests.factories import (
     ROOM,
     client,
     decline,
+    earlier,
     fact,
     maria,
     person,
@@ -32,7 +33,8 @@ from tests.factories import (
     session,
 )
 from worker.model import Decision, FactKind, Verdict
-from worker.pipeline.rules import describe_notice, describe_span, judge, ordinal
+from worker.pipeline.ladder import describe_notice, describe_span, ordinal
+from worker.pipeline.rules import judge
 
 LATE_3H10 = "cancelled 3 h 10 min before the session, inside the 24 h late window"
 DECLINED_WORDS = "the client declined the invitation"
@@ -75,7 +77,7 @@ def test_first_late_decline_gets_a_kind_reminder() -> None:
 
 
 def test_second_late_decline_within_a_year_forfeits() -> None:
-    history = {ANA: [NOW - 200 * DAY]}
+    history = {ANA: earlier(200 * DAY)}
 
     decided = only(judge(decline(session()), practice(client()), history))
 
@@ -84,22 +86,26 @@ def test_second_late_decline_within_a_year_forfeits() -> None:
         LATE_3H10,
         DECLINED_WORDS,
         "2nd late cancellation in the last 365 days",
+        "rests on the reminder FW-1 sent on 7 May",
     )
 
 
 def test_third_late_decline_forfeits_again_because_the_last_step_repeats() -> None:
-    history = {ANA: [NOW - 300 * DAY, NOW - 30 * DAY]}
+    history = {ANA: earlier(300 * DAY, 30 * DAY)}
 
     decided = only(judge(decline(session()), practice(client()), history))
 
     assert_counted(decided, Verdict.FORFEIT, offence=3)
-    assert decided.reasons[-1] == "3rd late cancellation in the last 365 days"
+    assert decided.reasons[-2:] == (
+        "3rd late cancellation in the last 365 days",
+        "rests on the reminder FW-2 sent on 24 Oct and 1 earlier warning",
+    )
 
 
 def test_a_longer_ladder_gives_two_reminders_before_forfeiting() -> None:
     gentle = practice(client(), policy=policy(steps=["reminder", "reminder", "forfeit"]))
     verdicts = [
-        only(judge(decline(session()), gentle, {ANA: [NOW - n * DAY for n in range(1, k + 1)]}))
+        only(judge(decline(session()), gentle, {ANA: earlier(*(n * DAY for n in range(1, k + 1)))}))
         for k in range(4)
     ]
 
@@ -121,7 +127,7 @@ def test_a_strict_policy_forfeits_the_very_first_time() -> None:
 
 
 def test_late_decline_older_than_the_lookback_does_not_count() -> None:
-    history = {ANA: [NOW - 366 * DAY, NOW - 2 * 365 * DAY]}
+    history = {ANA: earlier(366 * DAY, 2 * 365 * DAY)}
 
     decided = only(judge(decline(session()), practice(client()), history))
 
@@ -130,7 +136,7 @@ def test_late_decline_older_than_the_lookback_does_not_count() -> None:
 
 
 def test_a_late_decline_exactly_one_lookback_ago_still_counts() -> None:
-    decided = only(judge(decline(session()), practice(client()), {ANA: [NOW - 365 * DAY]}))
+    decided = only(judge(decline(session()), practice(client()), {ANA: earlier(365 * DAY)}))
 
     assert_counted(decided, Verdict.FORFEIT, offence=2)
 
@@ -138,14 +144,14 @@ def test_a_late_decline_exactly_one_lookback_ago_still_counts() -> None:
 def test_a_shorter_lookback_forgets_sooner() -> None:
     quarterly = practice(client(), policy=policy(lookback="90d"))
 
-    decided = only(judge(decline(session()), quarterly, {ANA: [NOW - 91 * DAY]}))
+    decided = only(judge(decline(session()), quarterly, {ANA: earlier(91 * DAY)}))
 
     assert_counted(decided, Verdict.REMINDER, offence=1)
     assert decided.reasons[-1] == "1st late cancellation in the last 90 days"
 
 
 def test_another_clients_history_does_not_count_against_ana() -> None:
-    history = {BEN: [NOW - DAY, NOW - 2 * DAY]}
+    history = {BEN: earlier(DAY, 2 * DAY)}
 
     decided = only(judge(decline(session()), practice(client()), history))
 
@@ -226,7 +232,7 @@ def test_exact_cancellation_after_the_session_ended_is_clean_up(cancellation: st
     else:
         cleaned = fact(FactKind.CANCELLED_BY_CLIENT_ORGANIZER, last_week, at=later)
 
-    decided = only(judge(cleaned, practice(client()), {ANA: [NOW - 30 * DAY]}))
+    decided = only(judge(cleaned, practice(client()), {ANA: earlier(30 * DAY)}))
 
     assert_not_counted(decided, Verdict.IGNORE)
     assert decided.reasons == ("removed after the session had ended (calendar clean-up)",)
@@ -241,7 +247,7 @@ def test_outage_makes_uncertain_lateness_go_to_review_never_forfeit() -> None:
     tonight = session(starts_in=10 * HOUR)
     seen_now = decline(tonight, earliest=NOW - 20 * HOUR)
 
-    decided = only(judge(seen_now, practice(client()), {ANA: [NOW - 10 * DAY]}))
+    decided = only(judge(seen_now, practice(client()), {ANA: earlier(10 * DAY)}))
 
     assert_not_counted(decided, Verdict.REVIEW)
     assert decided.notice == 10 * HOUR
@@ -257,8 +263,8 @@ def test_outage_that_cannot_change_the_answer_is_still_decided() -> None:
     next_week = session(starts_in=7 * DAY)
     outside = decline(next_week, earliest=NOW - 2 * DAY)  # days of notice either way
 
-    late = only(judge(inside, practice(client()), {ANA: [NOW - 10 * DAY]}))
-    early = only(judge(outside, practice(client()), {ANA: [NOW - 10 * DAY]}))
+    late = only(judge(inside, practice(client()), {ANA: earlier(10 * DAY)}))
+    early = only(judge(outside, practice(client()), {ANA: earlier(10 * DAY)}))
 
     assert_counted(late, Verdict.FORFEIT, offence=2)
     assert late.notice == 10 * HOUR
@@ -281,7 +287,7 @@ def test_outage_spanning_the_end_of_the_session_goes_to_review() -> None:
     yesterday = session(starts_in=-DAY)
     seen_now = decline(yesterday, earliest=yesterday.start - 2 * HOUR)
 
-    decided = only(judge(seen_now, practice(client()), {ANA: [NOW - 10 * DAY]}))
+    decided = only(judge(seen_now, practice(client()), {ANA: earlier(10 * DAY)}))
 
     assert_not_counted(decided, Verdict.REVIEW)
 
@@ -293,7 +299,7 @@ def test_outage_spanning_the_end_of_the_session_goes_to_review() -> None:
 def test_practitioner_deleting_a_session_goes_to_review(kind: FactKind) -> None:
     deleted = fact(kind, session(series_id="weekly-ana"), earliest=NOW - timedelta(minutes=1))
 
-    decided = only(judge(deleted, practice(client()), {ANA: [NOW - 10 * DAY]}))
+    decided = only(judge(deleted, practice(client()), {ANA: earlier(10 * DAY)}))
 
     assert_not_counted(decided, Verdict.REVIEW)
     assert decided.client == client()
@@ -313,6 +319,7 @@ def test_practitioner_deleting_a_session_goes_to_review(kind: FactKind) -> None:
                 LATE_3H10,
                 "recorded as the client's cancellation",
                 "2nd late cancellation in the last 365 days",
+                "rests on the reminder FW-1 sent on 13 Nov",
             ),
         ),
         (
@@ -331,7 +338,7 @@ def test_own_deletion_can_be_configured_to_count_or_be_ignored(
 ) -> None:
     chosen = practice(client(), policy=policy(own_deletion=own_deletion))
 
-    decided = only(judge(fact(FactKind.DELETED, session()), chosen, {ANA: [NOW - 10 * DAY]}))
+    decided = only(judge(fact(FactKind.DELETED, session()), chosen, {ANA: earlier(10 * DAY)}))
 
     assert decided.verdict is verdict
     assert decided.counts is (verdict is Verdict.FORFEIT)
@@ -432,7 +439,7 @@ def test_event_organised_and_cancelled_by_a_colleague_is_not_charged_to_the_clie
     cancelled = fact(FactKind.CANCELLED_BY_CLIENT_ORGANIZER, colleagues)
     setup = practice(client(), policy=policy(ignored_domains=["clinic.example"]))
 
-    decisions = judge(cancelled, setup, {ANA: [NOW - 10 * DAY]})
+    decisions = judge(cancelled, setup, {ANA: earlier(10 * DAY)})
 
     assert not any(d.verdict.sends_notice or d.counts for d in decisions)
 
@@ -451,7 +458,7 @@ def test_event_organised_and_cancelled_by_a_colleague_is_not_charged_to_the_clie
 def test_hospital_in_the_decline_comment_goes_to_review(comment: str, word: str) -> None:
     noted = decline(session(), comment=comment)
 
-    decided = only(judge(noted, practice(client()), {ANA: [NOW - 10 * DAY]}))
+    decided = only(judge(noted, practice(client()), {ANA: earlier(10 * DAY)}))
 
     assert_not_counted(decided, Verdict.REVIEW)
     assert decided.notice == timedelta(hours=3, minutes=10)
@@ -464,7 +471,7 @@ def test_hospital_in_the_decline_comment_goes_to_review(comment: str, word: str)
 def test_an_ordinary_decline_comment_still_counts() -> None:
     noted = decline(session(), comment="Something came up at work, sorry!")
 
-    decided = only(judge(noted, practice(client()), {ANA: [NOW - 10 * DAY]}))
+    decided = only(judge(noted, practice(client()), {ANA: earlier(10 * DAY)}))
 
     assert_counted(decided, Verdict.FORFEIT, offence=2)
 
@@ -502,7 +509,7 @@ def test_emergency_in_a_comment_given_with_days_of_notice_changes_nothing() -> N
 def test_exempt_client_is_never_charged() -> None:
     family = client(exempt=True)
 
-    decided = only(judge(decline(session()), practice(family), {ANA: [NOW - 10 * DAY]}))
+    decided = only(judge(decline(session()), practice(family), {ANA: earlier(10 * DAY)}))
 
     assert_not_counted(decided, Verdict.IGNORE)
     assert decided.client == family
@@ -559,7 +566,7 @@ def test_group_session_judges_each_declining_attendee_alone() -> None:
         attendees=[maria(), person(ANA, "Ana Ruiz"), person(BEN, "Ben"), person(CARLA, "Carla")],
     )
     setup = practice(client(), client(BEN, "Ben Ode"), client(CARLA, "Carla", exempt=True))
-    history = {ANA: [NOW - 10 * DAY]}
+    history = {ANA: earlier(10 * DAY)}
 
     ana = only(judge(decline(group, ANA), setup, history))
     ben = only(judge(decline(group, BEN, comment="flu, sorry - feeling sick"), setup, history))
@@ -580,7 +587,7 @@ def test_group_session_deleted_as_the_clients_decides_for_each_client() -> None:
     )
     setup = practice(client(), policy=policy(own_deletion="client"))
 
-    decisions = judge(fact(FactKind.DELETED, group), setup, {ANA: [NOW - 10 * DAY]})
+    decisions = judge(fact(FactKind.DELETED, group), setup, {ANA: earlier(10 * DAY)})
 
     assert [(d.client.email if d.client else None, d.verdict) for d in decisions] == [
         (ANA, Verdict.FORFEIT),

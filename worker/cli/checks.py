@@ -9,6 +9,7 @@ import stat
 from datetime import datetime
 from pathlib import Path
 
+from worker.cli.courtesy_checks import courtesy_problems
 from worker.clients import load_directory
 from worker.config import Config, LocalCalendarSettings, SendmailSettings, SmtpSettings
 from worker.config.lines import line_of
@@ -214,6 +215,11 @@ def check_alert_route(config: Config) -> list[str]:
     return []
 
 
+def check_courtesy_notices(config: Config, now: datetime, path: Path | None) -> list[str]:
+    """The welcome and its policy document, the note before sessions, closed clients."""
+    return courtesy_problems(config, now, _text_of(path))
+
+
 def check_all(config: Config, now: datetime, path: Path | None = None) -> list[str]:
     """Every problem `fairwarning check` reports; `path` is the config file, for its lines."""
     return [
@@ -226,4 +232,5 @@ def check_all(config: Config, now: datetime, path: Path | None = None) -> list[s
         *check_state_dir(config.state_dir),
         *check_tokens(config.state_dir),
         *check_templates(config, now),
+        *check_courtesy_notices(config, now, path),
     ]

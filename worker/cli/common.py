@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import sqlite3
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,16 +15,54 @@ from typing import NoReturn
 
 import click
 
-from worker.config import Config, load_config
+from worker.cli.reports import Reader
+from worker.config import Config, FileSenderSettings, load_config
 from worker.errors import FairWarningError
 from worker.store.db import database_path, open_database, open_existing
 from worker.store.faults import classify
+from worker.wiring import dry_run_folder
 
 EXIT_OK, EXIT_ATTENTION, EXIT_BROKEN = 0, 1, 2
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def reader(config: Config) -> Reader:
+    """How tables show things to this practitioner: their zone, their dry-run folders."""
+    folders = tuple(dry_run_folder(config, account.name) for account in config.accounts)
+    return Reader(config.practitioner.time_zone, utcnow(), folders)
+
+
+def notices_folder(config: Config, account: str) -> Path | None:
+    """Where the account's notices are written instead of mailed (dry-run, or a file sender)."""
+    if config.policy.mode == "dry-run":
+        return dry_run_folder(config, account)
+    settings = next((a.sender for a in config.accounts if a.name == account), None)
+    return settings.folder if isinstance(settings, FileSenderSettings) else None
+
+
+_COMMAND = re.compile(r"`[^`]*`")
+_KEEP = "\x00"  # stands for a space inside a `command` while wrapping
+
+
+def echo_fitted(text: str) -> None:
+    """Print `text` with every line wrapped to the terminal's width (COLUMNS, else 80 when
+    the output is not a terminal); a wrapped line goes on indented under itself, and a
+    `command` in backquotes is kept on one line when it fits, so it can be pasted."""
+    width = max(shutil.get_terminal_size().columns, 20)
+    for line in text.splitlines() or [""]:
+        indent = " " * (len(line) - len(line.lstrip(" ")))
+        kept = _COMMAND.sub(lambda found: found.group().replace(" ", _KEEP), line)
+        wrapped = textwrap.wrap(
+            kept,
+            width=width,
+            subsequent_indent=indent + "  ",
+            break_long_words=False,  # a path or an address stays whole, to paste
+            break_on_hyphens=False,
+        )
+        click.echo("\n".join(wrapped or [""]).replace(_KEEP, " "))
 
 
 def fail(error: FairWarningError | str) -> NoReturn:

@@ -1,8 +1,9 @@
 """The built-in demo: a practice's week in a folder of .ics files, judged end to end.
 
 The first run writes a configuration and a calendar dated around today, takes the silent
-baseline look a real first run takes, then plays the clients' cancellations into the calendar
-and runs one cycle in automatic mode. Later runs just run another cycle: nothing is sent twice.
+baseline look a real first run takes, then plays the clients' cancellations (and a new
+client's first booking) into the calendar and runs one cycle in automatic mode. Later runs
+just run another cycle: nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ time_zone = "Europe/London"
 language = "en"
 booking_link = "https://riveracoaching.example/book"
 signature = "Dana Rivera\\nRivera Coaching"
+# Attached to the welcome a new client gets (see policy.welcome).
+policy_document = "{document}"
 
 [policy]
 mode = "auto"
@@ -32,10 +35,22 @@ late_window = "24h"
 steps = ["reminder", "forfeit"]
 # The demo shows its notices at once; in real use keep an undo window such as "10m".
 hold = "0m"
+# A new client gets a welcome with the policy in full and the document attached.
+welcome = true
+# A note 48 hours before each session, saying until when it can be moved free of charge.
+session_reminder = "48h"
 
 [policy.excerpt]
 en = "Sessions cancelled or rescheduled with less than 24 hours' notice are forfeited."
 es = "Las sesiones canceladas o cambiadas con menos de 24 horas de antelación se pierden."
+
+[policy.full_text]
+en = '''Sessions are prepaid and set aside for you alone.
+Please move or cancel a session at least 24 hours before it begins.
+With less notice the session is forfeited, whatever the reason.'''
+es = '''Las sesiones son prepagadas y se reservan solo para ti.
+Cambia o cancela una sesión con al menos 24 horas de antelación.
+Con menos aviso la sesión se pierde, sea cual sea el motivo.'''
 
 [[accounts]]
 name = "main"
@@ -65,11 +80,24 @@ name = "Jordan Lee"
 email = "alex.morgan@example.org"
 name = "Alex Morgan"
 """
+DOCUMENT = "cancellation-policy.pdf"
+POLICY_LINES = (
+    "Rivera Coaching - Cancellation policy agreement",
+    "",
+    "1. Sessions are prepaid and set aside for you alone.",
+    "2. Move or cancel a session at least 24 hours before it begins.",
+    "3. With less notice the session is forfeited, whatever the reason.",
+    "4. The first late cancellation is let go, with a reminder.",
+)
 
 
 @dataclass(frozen=True)
 class DemoSession:
-    """One sample session and what the client (or Dana) does to it before the cycle."""
+    """One sample session and what the client (or Dana) does to it before the cycle.
+
+    `action` is "decline", "delete" (Dana deletes it) or "book" (a new client books it: it
+    is on the calendar only after the clients acted).
+    """
 
     uid: str
     title: str
@@ -139,6 +167,15 @@ SESSIONS = (
     DemoSession(
         "sam-3", "Coaching: Sam Taylor", "sam.taylor@example.org", "Sam Taylor", timedelta(days=7)
     ),
+    DemoSession(
+        "noor-1",
+        "Coaching: Noor Haddad",
+        "noor.haddad@example.org",
+        "Noor Haddad",
+        timedelta(hours=30),
+        "book",
+        timedelta(minutes=20),
+    ),
 )
 
 
@@ -150,7 +187,8 @@ def session_ics(session: DemoSession, now: datetime, *, acted: bool) -> str:
     """The .ics a calendar app would write for this session, before or after the client acted."""
     start = (now + session.starts_in).replace(minute=0, second=0, microsecond=0)
     declined = acted and session.action == "decline"
-    modified = now - session.acted_ago if declined else now - timedelta(days=7)
+    changed = declined or session.action == "book"
+    modified = now - session.acted_ago if changed else now - timedelta(days=7)
     partstat = "DECLINED" if declined else "ACCEPTED"
     comment = f';X-RESPONSE-COMMENT="{session.comment}"' if declined and session.comment else ""
     return "\r\n".join(
@@ -181,14 +219,38 @@ def write_calendar(folder: Path, now: datetime, *, acted: bool) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for session in SESSIONS:
         path = folder / f"{session.uid}.ics"
-        if acted and session.action == "delete":
+        if (acted and session.action == "delete") or (not acted and session.action == "book"):
             path.unlink(missing_ok=True)
             continue
         path.write_text(session_ics(session, now, acted=acted), encoding="utf-8")
 
 
 def write_config(folder: Path) -> Path:
+    """Dana's configuration, and the policy agreement her welcome notice attaches."""
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / DOCUMENT).write_bytes(policy_pdf(POLICY_LINES))
     path = folder / "config.toml"
-    path.write_text(CONFIG.format(practitioner=PRACTITIONER), encoding="utf-8")
+    path.write_text(CONFIG.format(practitioner=PRACTITIONER, document=DOCUMENT), encoding="utf-8")
     return path
+
+
+def policy_pdf(lines: tuple[str, ...]) -> bytes:
+    """A one-page PDF holding `lines` (plain ASCII, no parentheses) in Helvetica."""
+    text = " ".join(f"({line}) Tj 0 -22 Td" for line in lines)
+    content = f"BT /F1 13 Tf 72 770 Td {text} ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+    ]
+    pdf, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    table = b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    size, xref = len(objects) + 1, len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n%s" % (size, table)
+    return pdf + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)

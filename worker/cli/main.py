@@ -10,52 +10,40 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
+import os
+import shlex
+import shutil
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
-from worker.cli import checks, demo, starter
+from worker.cli import checks, clients, demo, review, starter
 from worker.cli.alerts import alerts_group
 from worker.cli.auth import auth_group
 from worker.cli.common import (
     EXIT_ATTENTION,
-    EXIT_BROKEN,
     existing_state,
     fail,
     load,
     load_warned,
+    reader,
     utcnow,
 )
-from worker.cli.reports import cases_table, cycle_table, print_table
+from worker.cli.reports import cycle_table, notice_words, print_records
 from worker.cli.service import service_group
-from worker.config import default_config_path, json_schema, load_config
-from worker.errors import FairWarningError, NoState
+from worker.cli.status import status
+from worker.cli.testsend import test_send
+from worker.config import Config, default_config_path, json_schema, load_config
+from worker.errors import FairWarningError
+from worker.notices.courtesy import COURTESY_KINDS
 from worker.notices.preview import render_preview
 from worker.notices.templates import KINDS
 from worker.pipeline.alerts import describe_routes
-from worker.pipeline.casework import Desk
-from worker.pipeline.casework import approve as approve_case
-from worker.pipeline.casework import waive as waive_case
 from worker.service import lifecycle
-from worker.service.health import (
-    cycle_attention,
-    describe,
-    exit_code,
-    health,
-    read_fault,
-    state_attention,
-)
-from worker.service.lifecycle import fault_path, heartbeat_path
+from worker.service.health import cycle_attention, state_attention
 from worker.service.logs import TEXT_LOG, JsonLines
-from worker.store import views
-from worker.store.db import database_path, open_existing, transaction, utc_text
-from worker.store.faults import classify
-from worker.wiring import desk_for
 
 log = logging.getLogger("fairwarning")
 
@@ -120,9 +108,10 @@ def run(ctx: click.Context, once: bool) -> None:
     Without: runs until SIGTERM or SIGINT, then exits 0 however the last step went.
     """
     config = load(ctx)
+    show = _cycle_shower(config)
     try:
         reports = lifecycle.run(
-            config, once=once, clock=utcnow, show=_show_cycle, config_path=ctx.obj["config_path"]
+            config, once=once, clock=utcnow, show=show, config_path=ctx.obj["config_path"]
         )
     except FairWarningError as exc:
         fail(exc)
@@ -131,29 +120,34 @@ def run(ctx: click.Context, once: bool) -> None:
     waiting = cycle_attention(reports, config.policy.mode)
     with existing_state(config, read_only=True) as db:
         waiting += state_attention(db, [a.name for a in config.accounts], utcnow())
-    for line in waiting:
+    for line in waiting:  # one line each, whatever the width: scripts look for them
         click.echo(f"needs you: {line}")
     if waiting:
         sys.exit(EXIT_ATTENTION)
 
 
-def _show_cycle(reports: list[lifecycle.AccountReport], once: bool) -> None:
-    table = cycle_table(reports)
-    if once and table.row_count:
-        print_table(table)
-    elif once:
-        click.echo("Nothing new this cycle: no decisions, no notices.")
-    for report in reports:
-        for problem in report.sync.problems if report.sync else ():
-            log.warning("account %s: skipped: %s", report.account, problem)
-        if report.error and once:  # the service loop logs its own failures, once each
-            log.warning("account %s: %s", report.account, report.error)
-        for sent in report.sent:
-            log.info("account %s: %s %s → %s", report.account, sent.kind, sent.ref, sent.outcome)
+def _cycle_shower(config: Config) -> lifecycle.Show:
+    """What a cycle did: a table for `run --once`, and a log line per notice either way."""
+
+    def show(reports: list[lifecycle.AccountReport], once: bool) -> None:
+        records = cycle_table(reports, reader(config))
+        if once and records.rows:
+            print_records(records)
+        elif once:
+            click.echo("Nothing new this cycle: no decisions, no notices.")
+        for report in reports:
+            for problem in report.sync.problems if report.sync else ():
+                log.warning("account %s: skipped: %s", report.account, problem)
+            if report.error and once:  # the service loop logs its own failures, once each
+                log.warning("account %s: %s", report.account, report.error)
+            for sent in report.sent:
+                log.info("account %s: %s %s", report.account, sent.kind, notice_words(sent))
+
+    return show
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", type=click.Choice((*KINDS, *COURTESY_KINDS)))
 @click.option("--lang", help="Template language (default: the client's, else yours).")
 @click.option("--client", "client_email", help="Preview as this client from the directory.")
 @click.option("--html", "html_file", type=click.Path(path_type=Path), help="Write the HTML here.")
@@ -178,103 +172,6 @@ def preview(
         except OSError as exc:
             fail(f"cannot write {html_file}: {exc.strerror or exc}")
         click.echo(f"HTML written to {html_file}")
-
-
-@main.command()
-@click.option("--client", "client_email", help="Only this client's cases.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-def history(ctx: click.Context, client_email: str | None, as_json: bool) -> None:
-    """Every case the worker judged, with its reasons and what was sent."""
-    config = load(ctx)
-    with existing_state(config, read_only=True) as db:
-        cases = views.cases(db, client=client_email.lower() if client_email else None)
-    if as_json:
-        click.echo(json.dumps(cases, indent=2))
-    else:
-        print_table(cases_table(cases, "History"))
-
-
-@main.command()
-@click.pass_context
-def review(ctx: click.Context) -> None:
-    """Cases waiting for you: approve ID sends the notice, waive ID lets it go."""
-    config = load(ctx)
-    with existing_state(config, read_only=True) as db:
-        waiting = views.needing_practitioner(db)
-    if not waiting:
-        click.echo("Nothing needs you.")
-        return
-    print_table(cases_table(waiting, "Waiting for you"))
-    click.echo("fairwarning approve ID  — send it\nfairwarning waive ID    — let it go")
-    sys.exit(EXIT_ATTENTION)
-
-
-@main.command()
-@click.argument("case_id", type=int)
-@click.pass_context
-def approve(ctx: click.Context, case_id: int) -> None:
-    """Send the notice for a case in review (or resend one whose send ended unknown)."""
-    _act(ctx, lambda desk: approve_case(desk, case_id), case_id)
-
-
-@main.command()
-@click.argument("case_id", type=int)
-@click.option("--reason", default="", help="Why you let it go (kept in the history).")
-@click.pass_context
-def waive(ctx: click.Context, case_id: int, reason: str) -> None:
-    """Let a case go: it sends nothing and no longer counts towards the next step."""
-    _act(ctx, lambda desk: waive_case(desk, case_id, reason), case_id)
-
-
-def _act(ctx: click.Context, action: Callable[[Desk], str], case_id: int) -> None:
-    config = load(ctx)
-    with existing_state(config, read_only=False) as db:
-        row = db.execute("SELECT account FROM decisions WHERE id = ?", (case_id,)).fetchone()
-        account = row["account"] if row else config.accounts[0].name
-        try:
-            with transaction(db):
-                said = action(desk_for(config, db, account, utcnow()))
-        except FairWarningError as exc:
-            fail(exc)
-    click.echo(said)
-
-
-@main.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-def status(ctx: click.Context, as_json: bool) -> None:
-    """Health at a glance; exit 0 healthy, 1 something needs you, 2 broken or not running."""
-    config = load(ctx)
-    names = [a.name for a in config.accounts]
-    recorded = read_fault(fault_path(config.state_dir))
-    try:
-        db = open_existing(config.state_dir, read_only=True)
-    except NoState:
-        db = None
-    except FairWarningError as exc:  # the database cannot even be read: that is the answer
-        _say_broken(exc, as_json)
-    try:
-        args = (names, utcnow(), config.poll_interval, heartbeat_path(config), recorded)
-        report = health(db, *args)
-    except sqlite3.Error as exc:
-        _say_broken(classify(exc, database_path(config.state_dir), reading=True), as_json)
-    finally:
-        if db is not None:
-            db.close()
-    route, warning = describe_routes(config)
-    report["alerts"] = {"route": route, "warning": warning}
-    click.echo(json.dumps(report, indent=2) if as_json else describe(report))
-    sys.exit(exit_code(report))
-
-
-def _say_broken(error: FairWarningError, as_json: bool) -> NoReturn:
-    fault = {"since": utc_text(utcnow()), "message": error.message}
-    if as_json:
-        click.echo(json.dumps({"health": "broken", "state": "faulty", "fault": fault}, indent=2))
-    else:
-        click.echo(f"BROKEN: {error.message}")
-    sys.exit(EXIT_BROKEN)
 
 
 @main.group("config")
@@ -306,7 +203,7 @@ def demo_command(folder: Path) -> None:
             click.echo("Sample calendar written; the clients have just cancelled. One cycle:\n")
         else:
             click.echo("Demo already set up: running one more cycle (nothing should be new).\n")
-        lifecycle.run(config, once=True, clock=utcnow, show=_show_cycle)
+        lifecycle.run(config, once=True, clock=utcnow, show=_cycle_shower(config))
     except FairWarningError as exc:
         fail(exc)
     written = sorted((folder / "outbox").glob("*.eml")) if (folder / "outbox").exists() else []
@@ -317,9 +214,32 @@ def demo_command(folder: Path) -> None:
     for path in written:
         if path.name.startswith("ALERT-"):
             click.echo(f"  alert to Dana herself: {path}")
-    click.echo(f"\nTry: {sys.argv[0]} --config {config_path} review   (or history, status)")
+    command = f"{this_command()} --config {shlex.quote(str(config_path))}"
+    click.echo(f"\nThen look around (from this folder):\n  {command} review")
+    click.echo(f"  {command} history\n  {command} status")
 
 
+def this_command(argv0: str | None = None) -> str:
+    """How to run this `fairwarning` again from here, to paste: its bare name when PATH finds
+    this very script, else its path (relative when below the current folder)."""
+    script = Path(argv0 if argv0 is not None else sys.argv[0])
+    if script.name != "fairwarning":  # python -m, a test runner: the script beside Python
+        script = Path(sys.executable).with_name("fairwarning")
+    on_path = shutil.which("fairwarning")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "fairwarning"
+    if script.is_absolute() and script.is_relative_to(Path.cwd()):
+        script = script.relative_to(Path.cwd())
+    shown = str(script)
+    if os.sep not in shown:  # a bare name the shell would look up on PATH
+        shown = f".{os.sep}{shown}"
+    return shlex.quote(shown)
+
+
+for command in (review.history, review.review, review.approve, review.waive, status, test_send):
+    main.add_command(command)
+for command in (clients.welcome, clients.close_client_command, clients.reopen_client_command):
+    main.add_command(command)
 main.add_command(alerts_group)
 main.add_command(auth_group)
 main.add_command(service_group)

@@ -64,7 +64,7 @@ def default_config_path() -> Path:
     return _xdg("XDG_CONFIG_HOME", ".config") / "fairwarning" / "config.toml"
 
 
-_PATH_KEYS = ("path", "folder", "clients_csv", "state_dir", "templates_dir")
+_PATH_KEYS = ("path", "folder", "clients_csv", "state_dir", "templates_dir", "policy_document")
 
 
 def _resolve_paths(raw: Any, base: Path) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time, timedelta
+from pathlib import Path
 from typing import Literal
 
 from babel import Locale, UnknownLocaleError
@@ -60,6 +61,16 @@ class Practitioner(Section):
     )
     reply_to: str = Field("", description="Reply-To address, if not your own.")
     copy_to_self: bool = Field(False, description="Send yourself a copy (Bcc) of every notice.")
+    policy_document: Path | None = Field(
+        None,
+        description="A file (e.g. your policy agreement as a PDF, at most 10 MB) attached to "
+        "the welcome notice; relative to the config file.",
+    )
+    other_addresses: tuple[str, ...] = Field(
+        (),
+        description="Your other mailboxes (a personal or second work address): never clients. "
+        "A session one of them organised and then cancelled is nobody's late cancellation.",
+    )
 
     @field_validator("time_zone")
     @classmethod
@@ -90,6 +101,19 @@ class Practitioner(Section):
             raise ValueError(f"{value!r} is not an email address")
         return value.strip()
 
+    @field_validator("other_addresses")
+    @classmethod
+    def _other_addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return addresses(value)
+
+
+def addresses(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Plain addresses, lower-cased; anything else is refused with the value named."""
+    for value in values:
+        if "@" not in value or any(c in value.strip() for c in "\r\n<>, "):
+            raise ValueError(f"{value!r} is not an email address; write it as name@domain")
+    return tuple(v.strip().lower() for v in values)
+
 
 class QuietHours(Section):
     """A nightly window in which no notice is sent; it waits for the morning."""
@@ -100,6 +124,58 @@ class QuietHours(Section):
 
 Step = Literal["reminder", "forfeit"]
 
+# Whole words, so every form that should be caught is listed ("ill" is not "Illinois").
+EMERGENCY_WORDS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "emergency",
+        "emergencies",
+        "hospital",
+        "hospitalised",
+        "hospitalized",
+        "A&E",
+        "ambulance",
+        "ill",
+        "illness",
+        "sick",
+        "unwell",
+        "flu",
+        "covid",
+        "fever",
+        "accident",
+        "injured",
+        "injury",
+        "bereavement",
+        "funeral",
+        "passed away",
+    ),
+    "es": (
+        "urgencia",
+        "urgencias",
+        "emergencia",
+        "emergencias",
+        "hospital",
+        "hospitalizado",
+        "hospitalizada",
+        "ambulancia",
+        "enfermo",
+        "enferma",
+        "enfermos",
+        "enfermas",
+        "enfermedad",
+        "gripe",
+        "covid",
+        "fiebre",
+        "accidente",
+        "herido",
+        "herida",
+        "funeral",
+        "entierro",
+        "velatorio",
+        "fallecimiento",
+        "falleció",
+    ),
+}
+
 
 class Policy(Section):
     """The cancellation policy and how the worker applies it."""
@@ -109,7 +185,8 @@ class Policy(Section):
     )
     steps: tuple[Step, ...] = Field(
         ("reminder", "forfeit"),
-        description="Notice for the 1st, 2nd, … late cancellation; the last one repeats.",
+        description="Notice for a late cancellation when 0, 1, … earlier notices had reached "
+        "the client before it (one that did not go out is no warning); the last one repeats.",
     )
     lookback: Duration = Field(
         timedelta(days=365), description="Only late cancellations this recent count."
@@ -137,20 +214,10 @@ class Policy(Section):
         "(e.g. {en = '…', es = '…'}).",
     )
     emergency_words: dict[str, tuple[str, ...]] = Field(
-        default_factory=lambda: {
-            "en": ("hospital", "emergency", "ill", "sick", "funeral", "accident", "bereavement"),
-            "es": (
-                "hospital",
-                "urgencia",
-                "emergencia",
-                "enfermo",
-                "enferma",
-                "funeral",
-                "accidente",
-                "fallecimiento",
-            ),
-        },
-        description="Per language: words in a decline comment that send the case to review.",
+        default_factory=lambda: dict(EMERGENCY_WORDS),
+        description="Per language: words in a decline comment (or a marked entry's "
+        "description) that send the case to review. Whole words, any case: list every form "
+        "you want caught ('ill' never matches 'Illinois'; 'hospitalised' needs its own entry).",
     )
     mode: Literal["auto", "review", "dry-run"] = Field(
         "review",
@@ -160,6 +227,16 @@ class Policy(Section):
     ignored_domains: tuple[str, ...] = Field(
         (), description="Attendees at these domains are never clients (colleagues, rooms)."
     )
+    colleagues: tuple[str, ...] = Field(
+        (),
+        description="Addresses of colleagues: never clients. A session a colleague organised "
+        "and then cancelled is nobody's late cancellation.",
+    )
+    judge: Literal["invited", "directory"] = Field(
+        "invited",
+        description="Whose cancellations are judged: everyone invited who is not you, a "
+        "colleague or a room (invited), or only clients in your client list (directory).",
+    )
     title_include: tuple[str, ...] = Field(
         (), description="If set, only sessions whose title contains one of these are judged."
     )
@@ -167,9 +244,40 @@ class Policy(Section):
         (), description="Sessions whose title contains one of these are never judged."
     )
 
+    welcome: bool = Field(
+        False,
+        description="Send each new client a welcome with your policy in full (and "
+        "practitioner.policy_document) when first seen with an upcoming session.",
+    )
+    full_text: PerLanguage = Field(
+        "",
+        description="Your policy in full, for the welcome notice; one text, or one per "
+        "language. Empty: the welcome quotes policy.excerpt.",
+    )
+    session_reminder: Duration | None = Field(
+        None,
+        description="Send a short note this long before each client session (e.g. '48h') "
+        "saying until when it can be moved free of charge. Off when not set.",
+    )
+    suggest_closure_after: int = Field(
+        3,
+        ge=0,
+        description="Forfeits within the lookback after which `review` and the digest suggest "
+        "ending the working relationship (0: never).",
+    )
+
+    def full_text_for(self, language: str) -> str:
+        """The policy in full in `language`, else the excerpt (see `excerpt_for`)."""
+        return for_language(self.full_text, language).strip() or self.excerpt_for(language)
+
     def excerpt_for(self, language: str) -> str:
         """The policy text in `language` (or its base, e.g. es-MX → es), else English, else any."""
         return for_language(self.excerpt, language)
+
+    @field_validator("colleagues")
+    @classmethod
+    def _colleagues(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return addresses(value)
 
     @field_validator("steps")
     @classmethod

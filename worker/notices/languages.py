@@ -51,6 +51,7 @@ def language_problems(config: Config, library: TemplateLibrary) -> list[Language
         used.setdefault(language, []).append(who)
     for key, value in (
         ("policy.excerpt", config.policy.excerpt),
+        ("policy.full_text", config.policy.full_text),
         ("practitioner.signature", config.practitioner.signature),
     ):
         problems += _missing_texts(key, value, used)

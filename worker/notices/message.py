@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import email.policy
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -27,6 +29,15 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _LOCAL_PART = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*$")
 _DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a notice (the practitioner's policy document)."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
 
 
 def header_text(value: str) -> str:
@@ -63,10 +74,12 @@ def build_message(
     practitioner: Practitioner,
     ref: str,
     now: datetime,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
     """The email for one notice, from the practitioner to one client.
 
     multipart/alternative (text, then HTML) when the notice has HTML, else text/plain; UTF-8.
+    With `attachments`, that body is the first part of a multipart/mixed message.
     `ref` goes into the X-Fair-Warning-Ref header so the message can be traced to its outbox
     row. Raises ValueError if `to_email` (or the practitioner's addresses) is not a single
     plain address.
@@ -88,6 +101,14 @@ def build_message(
     if notice.html is not None:
         message.add_alternative(
             notice.html, subtype="html", charset="utf-8", cte="quoted-printable"
+        )
+    for attachment in attachments:
+        maintype, _, subtype = attachment.mime_type.partition("/")
+        message.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=header_text(attachment.filename),
         )
     expected = [recipient.addr_spec] + ([sender.addr_spec] if practitioner.copy_to_self else [])
     _check_round_trip(message, expected)

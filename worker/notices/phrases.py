@@ -29,6 +29,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "policy_continues": "The same policy applies to our future sessions.",
         "reminder": "reminder",
         "forfeit": "forfeiture notice",
+        "welcome": "welcome",
+        "session_reminder": "note before a session",
+        "closure": "closure notice",
     },
     "es": {
         "after_start": "cuando ya había empezado",
@@ -51,6 +54,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "policy_continues": "Las mismas condiciones se aplican a nuestras próximas sesiones.",
         "reminder": "recordatorio",
         "forfeit": "aviso de sesión perdida",
+        "welcome": "bienvenida",
+        "session_reminder": "nota antes de una sesión",
+        "closure": "aviso de cierre",
     },
     "es-formal": {
         "next_reminder": "La próxima vez que se cancele una sesión con tan poca antelación, le "

@@ -8,6 +8,13 @@ from datetime import datetime
 from worker.clients import load_directory
 from worker.config import Config
 from worker.errors import FairWarningError
+from worker.model import Client
+from worker.notices.courtesy import (
+    COURTESY_KINDS,
+    courtesy_variables,
+    notice_attachments,
+    sample_courtesy,
+)
 from worker.notices.message import build_message
 from worker.notices.templates import TemplateLibrary
 from worker.notices.wording import notice_variables, sample_facts
@@ -34,6 +41,8 @@ def render_preview(
         )
     wanted = language or (client.language if client else None)
     chosen = library.choose_language(wanted, config.practitioner.language)
+    if kind in COURTESY_KINDS:
+        return _courtesy(config, library, kind, chosen, client, now)
     facts = sample_facts(kind, chosen, now)
     if client is not None:
         facts = replace(
@@ -56,3 +65,41 @@ def render_preview(
     )
     headers = "\n".join(f"{k}: {v}" for k, v in message.items() if k.lower() != "content-type")
     return f"{headers}\n\n{rendered.text}", rendered.html
+
+
+def _courtesy(
+    config: Config,
+    library: TemplateLibrary,
+    kind: str,
+    language: str,
+    client: Client | None,
+    now: datetime,
+) -> tuple[str, str | None]:
+    """A welcome, a note before a session or a closure, with sample details."""
+    facts = sample_courtesy(kind, language, now)
+    if client is not None:
+        facts = replace(
+            facts,
+            client_name=client.name or facts.client_name,
+            client_email=client.email,
+            time_zone=client.time_zone or config.practitioner.time_zone,
+        )
+    variables = courtesy_variables(facts, config.practitioner, config.policy)
+    rendered = library.render(kind, language, variables)
+    message = build_message(
+        rendered,
+        to_name=facts.client_name,
+        to_email=facts.client_email,
+        practitioner=config.practitioner,
+        ref="FW-PREVIEW",
+        now=now,
+        attachments=notice_attachments(kind, config.practitioner),
+    )
+    headers = "\n".join(
+        f"{k}: {v}" for k, v in message.items() if k.lower() not in ("content-type", "mime-version")
+    )
+    attached = "".join(
+        f"\nattached: {part.get_filename()} ({part.get_content_type()})"
+        for part in message.iter_attachments()
+    )
+    return f"{headers}\n\n{rendered.text}{attached}", rendered.html

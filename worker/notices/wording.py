@@ -13,6 +13,11 @@ The full table with example values is in docs/template-variables.md; in short:
   when all day); `session_date`; `session_time` ("" when all day); `time_zone` (IANA name).
   When the client's clock differs from the practitioner's, the times name it ("09:00
   (Madrid time)").
+- `other_sessions`: the other sessions this notice is about, each written like
+  `session_when` (late cancellations made before the client's reminder went out join it, so
+  one reminder names them all; empty otherwise, and always in a forfeit);
+  `other_sessions_when`: the same list as the language joins it ("Friday 4 December at
+  09:00 and Monday 7 December at 09:00").
 - `notice_given` ("about 8 hours", "less than a day", or "after it had started");
   `notice_exact` ("7 hours and 50 minutes"); `notice_hours`, `notice_minutes` (never
   negative); `cancelled_after_start` (bool); `cancelled_at` (date and time).
@@ -20,7 +25,8 @@ The full table with example values is in docs/template-variables.md; in short:
 - `offence` (1 = first counted late cancellation), `is_first_offence`, `next_step`
   ("reminder" or "forfeit"), `next_time` (a sentence on what happens next time; after a
   forfeit, that the policy goes on applying); `warned_on` (date an earlier notice was sent
-  to this client, "" when none reached them).
+  to this client, "" when none reached them); `policy_sent_on` (date the welcome with the
+  policy in full was sent, "" when none was).
 - `booking_link` ("" when none), `prepaid_balance` (int, or None when not kept).
 - `practitioner_name`, `practitioner_email`, `signature` (in the client's language; "" when
   none).
@@ -33,6 +39,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
+from babel.lists import format_list
 
 from worker.config import Policy, Practitioner
 from worker.config.practice import base_language
@@ -51,6 +58,15 @@ from worker.notices.dates import (
     with_zone,
 )
 from worker.notices.phrases import phrases_for
+
+
+@dataclass(frozen=True)
+class OtherSession:
+    """Another session one notice is about (a late cancellation that joined a reminder)."""
+
+    start: datetime
+    end: datetime
+    all_day: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,8 @@ class NoticeFacts:
     next_step: str
     prepaid_balance: int | None
     warned_at: datetime | None = None
+    other_sessions: tuple[OtherSession, ...] = ()
+    policy_sent_at: datetime | None = None  # when the welcome with the policy was sent
 
 
 def person_name(name: str) -> str:
@@ -104,6 +122,7 @@ def notice_variables(
         "client_email": facts.client_email,
         "session_title": facts.session_title,
         **_session_times(facts, practitioner, locale),
+        **_other_sessions(facts, practitioner, locale),
         "time_zone": facts.time_zone,
         **_notice_given(facts, policy, locale),
         "late_window": duration_text(policy.late_window, locale),
@@ -113,12 +132,20 @@ def notice_variables(
         "next_step": facts.next_step,
         "next_time": _next_time(facts, words),
         "warned_on": _warned_on(facts, locale),
+        "policy_sent_on": _sent_on(facts.policy_sent_at, facts, locale),
         "booking_link": practitioner.booking_link.strip(),
         "prepaid_balance": facts.prepaid_balance,
         "practitioner_name": practitioner.name,
         "practitioner_email": practitioner.email,
         "signature": practitioner.signature_for(facts.language).strip(),
     }
+
+
+def session_times(facts: NoticeFacts, practitioner: Practitioner) -> dict[str, str]:
+    """The `session_*` variables alone, for the notices that are not about a cancellation."""
+    return _session_times(
+        facts, practitioner, notice_locale(facts.language, practitioner, facts.time_zone)
+    )
 
 
 def _session_times(
@@ -153,6 +180,24 @@ def _session_times(
     }
 
 
+def _other_sessions(
+    facts: NoticeFacts, practitioner: Practitioner, locale: Locale
+) -> dict[str, object]:
+    """The other sessions one notice names, each written as `session_when` is."""
+    when = [
+        _session_times(
+            replace(facts, start=other.start, end=other.end, all_day=other.all_day),
+            practitioner,
+            locale,
+        )["session_when"]
+        for other in facts.other_sessions
+    ]
+    return {
+        "other_sessions": when,
+        "other_sessions_when": format_list(when, locale=locale) if when else "",
+    }
+
+
 def _differs(moment: datetime, practitioner_zone: tzinfo) -> bool:
     """Whether the practitioner's clock shows another time than the client's at `moment`."""
     return moment.utcoffset() != moment.astimezone(practitioner_zone).utcoffset()
@@ -184,9 +229,13 @@ def _next_time(facts: NoticeFacts, words: dict[str, str]) -> str:
 
 
 def _warned_on(facts: NoticeFacts, locale: Locale) -> str:
-    if facts.warned_at is None:
+    return _sent_on(facts.warned_at, facts, locale)
+
+
+def _sent_on(moment: datetime | None, facts: NoticeFacts, locale: Locale) -> str:
+    if moment is None:
         return ""
-    sent = facts.warned_at.astimezone(_zone(facts.time_zone))
+    sent = moment.astimezone(_zone(facts.time_zone))
     return month_day(sent.date(), locale, year=sent.year != facts.start.year)
 
 

@@ -27,8 +27,10 @@ from worker.config import Config
 from worker.errors import FairWarningError
 from worker.notices.message import build_message
 from worker.notices.templates import TemplateLibrary
+from worker.pipeline.closure import closure_suggestions
+from worker.pipeline.courtesy import as_case as courtesy_case
 from worker.pipeline.sender import Delivery, Outcome, Sender
-from worker.store import sync_state, views
+from worker.store import courtesy, sync_state, views
 from worker.store.audit import audit
 from worker.store.db import transaction, utc_text
 
@@ -95,6 +97,11 @@ def conditions(db: sqlite3.Connection, config: Config, account: str, now: dateti
     for case in views.cases(db, account=account, notice_state="rejected"):
         if case["status"] != "waived":
             found.append(Alert(f"rejected:{case['ref']}", "alert_rejected", _unknown(base, case)))
+    for note in courtesy.waiting(db, account):  # a welcome, session note or closure
+        state = note["state"]
+        if state in ("unknown", "rejected"):
+            variables = _unknown(base, courtesy_case(note))
+            found.append(Alert(f"{state}:{note['ref']}", f"alert_{state}", variables))
     found += _digest(db, config, account, now, base)
     return found
 
@@ -128,9 +135,15 @@ def _digest(
         }
         for c in views.cases(db, account=account, status="open")
     ]
-    if not waiting:
+    waiting += [courtesy_case(n) for n in courtesy.waiting(db, account) if n["state"] == "review"]
+    suggestions = [
+        {"client": s.client_email, "reasons": s.reasons(config.policy)}
+        for s in closure_suggestions(db, config.policy, now)
+        if s.account == account and now - s.latest_decided < timedelta(days=1)
+    ]
+    if not waiting and not suggestions:
         return []
-    return [Alert(key, "alert_digest", {**base, "cases": waiting})]
+    return [Alert(key, "alert_digest", {**base, "cases": waiting, "suggestions": suggestions})]
 
 
 def _local(moment: datetime, config: Config) -> str:
@@ -351,7 +364,17 @@ def sample_alert(kind: str, config: Config) -> dict[str, Any]:
                     "session": "Coaching session",
                     "reasons": ["their note mentions 'hospital', which may be an emergency"],
                 }
-            ]
+            ],
+            "suggestions": [
+                {
+                    "client": "sam@example.org",
+                    "reasons": [
+                        "consider ending the working relationship: 3 forfeits in the last 365 days",
+                        "forfeit: 'Coaching session' on 2026-10-06 09:00 UTC, cancelled "
+                        "2026-10-06 07:10 UTC (case 4)",
+                    ],
+                }
+            ],
         },
     }
     return {**base, **samples[kind]}

@@ -15,9 +15,13 @@ from worker.clients import ClientDirectory
 from worker.config import Config
 from worker.errors import FairWarningError
 from worker.model import CancelTime, CancelTimeSource, Client, Decision, Fact, FactKind, Verdict
-from worker.pipeline.rules import Practice, clients_of, climb_ladder, judge
+from worker.pipeline import courtesy, joins
+from worker.pipeline.closure import after_closure
+from worker.pipeline.ladder import Offence, climb_ladder
+from worker.pipeline.rules import Practice, clients_of, judge
 from worker.store import cases, outbox
 from worker.store.audit import audit
+from worker.store.clients_seen import policy_sent_at
 from worker.store.codec import session_from_json
 from worker.store.db import from_utc_text, utc_text
 from worker.store.sync_state import record_fact
@@ -48,7 +52,9 @@ def open_desk(
     return Desk(
         db=db,
         account=account,
-        practice=Practice(practitioner.email, config.policy, directory),
+        practice=Practice(
+            practitioner.email, config.policy, directory, practitioner.other_addresses
+        ),
         practitioner_language=practitioner.language,
         practitioner_zone=practitioner.time_zone,
         mode=config.policy.mode,
@@ -64,11 +70,24 @@ def file_fact(desk: Desk, fact: Fact) -> list[Decision]:
         if fact.kind is FactKind.RESTORED:
             return []
     clients = clients_of(fact, desk.practice)
-    history = {
-        c.email: cases.counted_cancellations(desk.db, c.email, simulated=desk.simulated)
-        for c in clients
-    }
-    return [_file_decision(desk, fact_id, d) for d in judge(fact, desk.practice, history)]
+    history = {c.email: offences(desk, c.email) for c in clients}
+    judged = judge(fact, desk.practice, history)
+    decisions = after_closure(desk.db, judged, simulated=desk.simulated)
+    return [_file_decision(desk, fact_id, d) for d in decisions]
+
+
+def offences(desk: Desk, client_email: str) -> list[Offence]:
+    """What the ladder climbs for this client: counted late cancellations, and when each
+    one's notice reached them (dry-run cases count only in a dry run)."""
+    return [
+        Offence(
+            cancelled_at=case.cancelled_at,
+            warned_at=case.sent_at,
+            notice=f"the {case.notice_kind} {case.notice_ref}" if case.notice_ref else "",
+            joined=case.joined,
+        )
+        for case in cases.counted_cases(desk.db, client_email, simulated=desk.simulated)
+    ]
 
 
 def _file_decision(desk: Desk, fact_id: int, decision: Decision) -> Decision:
@@ -81,6 +100,9 @@ def _file_decision(desk: Desk, fact_id: int, decision: Decision) -> Decision:
             decision = replace(
                 decision, verdict=Verdict.IGNORE, counts=False, reasons=(*decision.reasons, why)
             )
+    host = joins.waiting_reminder(desk, decision)
+    if host is not None:
+        return joins.record_join(desk, fact_id, decision, host)
     if not decision.verdict.sends_notice or decision.client is None:
         status = "open" if decision.verdict is Verdict.REVIEW else "final"
         cases.record_decision(desk.db, desk.account, fact_id, decision, status=status, at=desk.now)
@@ -150,30 +172,26 @@ def _notice_facts(desk: Desk, decision: Decision, balance: int | None) -> dict[s
         "offence": decision.offence,
         "next_step": steps[min(decision.offence + 1, len(steps)) - 1],
         "prepaid_balance": balance,
-        "warned_at": _warned_at(desk, client.email, decision.fact.cancelled_at.latest),
+        # The warning the ladder's step rests on: a forfeit says "as I mentioned" only then.
+        "warned_at": decision.details.get("warned_at"),
+        "other_sessions": [],
+        "policy_sent_at": _iso(policy_sent_at(desk.db, client.email, simulated=desk.simulated)),
     }
 
 
-def _warned_at(desk: Desk, client_email: str, cancelled_at: datetime) -> str | None:
-    """When the last notice that reached this client before this cancellation was sent.
-
-    A forfeit may say "as I mentioned" only when an earlier notice really went out; a
-    dry-run counts its own (simulated) notices, like the ledger does.
-    """
-    row = desk.db.execute(
-        "SELECT MAX(updated_at) AS at FROM outbox WHERE client_email = ? AND state = 'sent'"
-        " AND simulated <= ? AND updated_at <= ?",
-        (client_email, int(desk.simulated), utc_text(cancelled_at)),
-    ).fetchone()
-    return from_utc_text(row["at"]).isoformat() if row["at"] else None
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def _drop_waiting(desk: Desk, fact: Fact) -> None:
     """A restored or rescheduled session withdraws notices still waiting for it."""
     who = fact.attendee.address if fact.attendee else None
+    why = "the session was restored" if fact.kind is FactKind.RESTORED else "it was rescheduled"
     for notice in outbox.waiting_for_session(desk.db, desk.account, fact.session.key, who):
-        why = "the session was restored" if fact.kind is FactKind.RESTORED else "it was rescheduled"
-        _withdraw(desk, notice.decision_id, status="dropped", reason=why)
+        if notice.decision_id is not None:  # a courtesy notice has no case to withdraw
+            _withdraw(desk, notice.decision_id, status="dropped", reason=why)
+    for joined in cases.joined_waiting_for_session(desk.db, desk.account, fact.session.key, who):
+        _withdraw(desk, joined, status="dropped", reason=why)
     rows = desk.db.execute(
         "SELECT d.id FROM decisions d JOIN facts f ON f.id = d.fact_id WHERE d.account = ?"
         " AND f.session_key = ? AND d.status = 'open' AND d.verdict = 'review'"
@@ -184,17 +202,62 @@ def _drop_waiting(desk: Desk, fact: Fact) -> None:
         cases.set_decision_status(desk.db, row["id"], "dropped", "the session was restored")
 
 
-def _withdraw(desk: Desk, decision_id: int, *, status: str, reason: str) -> None:
+def _withdraw(desk: Desk, decision_id: int, *, status: str, reason: str) -> list[int]:
+    """Stop a case counting and drop its waiting notice; a joined case leaves the notice it
+    joined. Returns the cases that had joined the dropped notice and now carry on without it."""
     kind = cases.ledger_kind(desk.db, decision_id)
     if cases.waive_in_ledger(desk.db, decision_id, desk.now, reason) and kind == "forfeit":
         notice = outbox.by_decision(desk.db, decision_id)
         if notice is not None and not notice.simulated:
             cases.adjust_balance(desk.db, notice.client_email, +1)
     notice = outbox.by_decision(desk.db, decision_id)
-    if notice is not None and notice.state in outbox.WAITING:
+    dropped = notice is not None and notice.state in outbox.WAITING
+    if notice is not None and dropped:
         outbox.set_state(desk.db, notice.id, "dropped", desk.now, detail=reason)
+    joins.leave_notice(desk, decision_id, _decision_row(desk, decision_id)["joined_to"])
     cases.set_decision_status(desk.db, decision_id, status, reason)
     audit(desk.db, desk.now, desk.account, status, f"decision {decision_id}: {reason}")
+    if notice is None or not dropped:
+        return []
+    return _carry_on(desk, decision_id, f"{notice.ref} was withdrawn: {reason}")
+
+
+def _carry_on(desk: Desk, host_id: int, why: str) -> list[int]:
+    """The notice these cases had joined was withdrawn: each is decided again, so the first
+    carries a notice of its own and the others join it (they are still one offence)."""
+    moved = []
+    hold = desk.practice.policy.hold
+    for row in cases.joined_cases(desk.db, host_id):
+        cases.join_case(desk.db, row["id"], None)
+        fact = _stored_fact(desk, row["fact_id"])
+        decided = _climb(desk, fact, _client_of(desk, row))
+        decided = replace(decided, reasons=(*json.loads(row["reasons"]), why))
+        host = joins.waiting_reminder(desk, decided)
+        if host is not None:
+            cases.update_decision(
+                desk.db, row["id"], joins.as_joined(decided, host), status=row["status"]
+            )
+            joins.name_in_notice(desk, host, row["id"], fact)
+        else:
+            # It waits for review like any new case, unless you had approved it already.
+            review = desk.mode == "review" and row["status"] != "approved"
+            status = "open" if review else row["status"]
+            cases.update_decision(desk.db, row["id"], decided, status=status)
+            state = "review" if review else "queued"
+            queue_notice(desk, row["id"], decided, state=state, not_before=desk.now + hold)
+        moved.append(int(row["id"]))
+    return moved
+
+
+def _climb(desk: Desk, fact: Fact, client: Client) -> Decision:
+    """The ladder's step for a recorded late cancellation, on the client's history today."""
+    notice = fact.session.start - fact.cancelled_at.latest
+    return climb_ladder(fact, client, desk.practice.policy, offences(desk, client.email), notice)
+
+
+def _client_of(desk: Desk, row: sqlite3.Row) -> Client:
+    known = desk.practice.directory.by_email(row["client_email"] or "")
+    return known or Client(email=row["client_email"], name=row["client_name"])
 
 
 _APPROVABLE = ("review", "unknown", "rejected")
@@ -216,12 +279,15 @@ def approve(desk: Desk, decision_id: int) -> str:
             "see `fairwarning review` for open cases"
         )
     fact = _stored_fact(desk, row["fact_id"])
-    known = desk.practice.directory.by_email(row["client_email"] or "")
-    client = known or Client(email=row["client_email"], name=row["client_name"])
-    history = cases.counted_cancellations(desk.db, client.email, simulated=desk.simulated)
-    notice_time = fact.session.start - fact.cancelled_at.latest
-    decided = climb_ladder(fact, client, desk.practice.policy, history, notice_time)
+    client = _client_of(desk, row)
+    decided = _climb(desk, fact, client)
     decided = replace(decided, reasons=(*json.loads(row["reasons"]), "approved by you"))
+    host = joins.waiting_reminder(desk, decided)
+    if host is not None:
+        # Made before the client's reminder went out: one offence, named in that reminder.
+        cases.set_decision_status(desk.db, decision_id, "approved", f"approved: joins {host.ref}")
+        joins.name_in_notice(desk, host, decision_id, fact)
+        return f"case {decision_id} joins the {host.kind} ({host.ref}) to {client.email}"
     cases.set_decision_status(desk.db, decision_id, "approved", f"approved: {decided.verdict}")
     ref = queue_notice(desk, decision_id, decided, state="queued", not_before=desk.now)
     return f"a {decided.verdict} ({ref}) to {client.email} will be sent on the next cycle"
@@ -233,11 +299,43 @@ def waive(desk: Desk, decision_id: int, reason: str) -> str:
     if row["status"] == "waived":
         raise FairWarningError(f"case {decision_id} is already waived")
     notice = outbox.by_decision(desk.db, decision_id)
+    if notice is None and row["joined_to"] is not None:
+        notice = outbox.by_decision(desk.db, row["joined_to"])  # the notice it joined
     already = notice is not None and notice.state in ("sent", "sending", "unknown")
-    _withdraw(desk, decision_id, status="waived", reason=reason or "waived by you")
+    moved = _withdraw(desk, decision_id, status="waived", reason=reason or "waived by you")
     if already:
         return f"case {decision_id} no longer counts; its notice had already been sent"
-    return f"case {decision_id} waived; nothing will be sent and it does not count"
+    if row["joined_to"] is not None and notice is not None:
+        return f"case {decision_id} waived; the {notice.kind} {notice.ref} no longer names it"
+    said = f"case {decision_id} waived; nothing will be sent and it does not count"
+    if moved:
+        said += f" (case {', '.join(map(str, moved))}, which had joined its notice, now has one)"
+    return said
+
+
+def approve_notice(desk: Desk, ref: str) -> str:
+    """Approve by notice reference (FW-…): a case's notice, or a courtesy notice."""
+    row = _notice_row(desk, ref)
+    if row.decision_id is not None:
+        return approve(desk, row.decision_id)
+    return courtesy.approve(desk, row)
+
+
+def waive_notice(desk: Desk, ref: str, reason: str) -> str:
+    """Waive by notice reference (FW-…): a case's notice, or a courtesy notice."""
+    row = _notice_row(desk, ref)
+    if row.decision_id is not None:
+        return waive(desk, row.decision_id, reason)
+    return courtesy.waive(desk, row, reason)
+
+
+def _notice_row(desk: Desk, ref: str) -> outbox.NoticeRow:
+    row = outbox.by_ref(desk.db, ref)
+    if row is None:
+        raise FairWarningError(
+            f"there is no notice {ref}; `fairwarning review` lists the ones waiting for you"
+        )
+    return row
 
 
 def _decision_row(desk: Desk, decision_id: int) -> sqlite3.Row:

@@ -9,13 +9,21 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from worker.config import Policy, Practitioner
 from worker.errors import AccountNeedsPractitioner, TemplateError
+from worker.notices.courtesy import (
+    COURTESY_KINDS,
+    CourtesyFacts,
+    courtesy_variables,
+    notice_attachments,
+)
 from worker.notices.message import build_message
 from worker.notices.quiet import quiet_until
 from worker.notices.templates import TemplateLibrary
-from worker.notices.wording import NoticeFacts, notice_variables
+from worker.notices.wording import NoticeFacts, OtherSession, notice_variables
 from worker.pipeline.sender import Delivery, Outcome, Sender
 from worker.store import outbox, sync_state
 from worker.store.audit import audit
@@ -27,9 +35,22 @@ SENDING_PAUSE = timedelta(hours=1)
 PAUSED = "paused"
 
 
+@runtime_checkable
+class WritesFiles(Protocol):
+    """A sender that writes each notice into a folder instead of mailing it: the file sender,
+    and every account's sender in dry-run mode. What it "sends" reaches no client."""
+
+    folder: Path
+
+
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """What happened to one notice in this cycle."""
+    """What happened to one notice in this cycle.
+
+    `outcome` is the outbox state (`sent` for a file written, too); `written_to` is the file
+    when the sender writes files rather than mail, and `simulated` marks a dry-run notice:
+    together they say whether anything reached a client.
+    """
 
     ref: str
     kind: str
@@ -39,6 +60,7 @@ class Sent:
     detail: str = ""
     written_to: str = ""
     prepaid_balance: int | None = None
+    simulated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +92,61 @@ def deliver_due(post: Post, now: datetime) -> list[Sent]:
     return results
 
 
-def stored_facts(row: NoticeRow) -> NoticeFacts:
-    """The notice facts frozen in the outbox row when the decision was made."""
+@dataclass(frozen=True, slots=True)
+class Departure:
+    """When a waiting notice will really go out, and what keeps it until then."""
+
+    account: str
+    ref: str
+    kind: str
+    client_email: str
+    at: datetime
+    waits_for: str = ""  # empty when it is due now
+    simulated: bool = False
+
+
+def departure(
+    db: sqlite3.Connection, decision_id: int, policy: Policy, now: datetime
+) -> Departure | None:
+    """When the notice for case `decision_id` leaves, as `deliver_due` will decide it.
+
+    None unless the notice waits in the outbox (`queued`). Its earliest moment is its
+    `not_before`, then the end of a sending pause, then the end of quiet hours in the client's
+    zone at that moment. A cycle still has to run then: the service's next poll, or the
+    practitioner's next `run --once`.
+    """
+    notice = outbox.by_decision(db, decision_id)
+    if notice is None or notice.state != "queued":
+        return None
+    at, waits_for = max(now, notice.not_before), ""
+    if notice.not_before > now:
+        waits_for = "its hold"
+    with transaction(db):
+        account = sync_state.account_state(db, notice.account)
+    if account.sending_paused_until is not None and account.sending_paused(at):
+        at = account.sending_paused_until
+        waits_for = f"sending paused: {account.sending_pause_reason}"
+    quiet = policy.quiet_hours
+    zone = stored_facts(notice).time_zone
+    until = quiet_until(at, quiet.start, quiet.end, zone) if quiet is not None else None
+    if until is not None:
+        at, waits_for = until, f"quiet hours in {zone}"
+    return Departure(
+        notice.account,
+        notice.ref,
+        notice.kind,
+        notice.client_email,
+        at,
+        waits_for,
+        notice.simulated,
+    )
+
+
+def stored_facts(row: NoticeRow) -> NoticeFacts | CourtesyFacts:
+    """The notice facts frozen in the outbox row when the decision (or courtesy notice) was
+    made."""
+    if row.kind in COURTESY_KINDS:
+        return CourtesyFacts.from_json(row.facts)
     body = row.facts
     return NoticeFacts(
         kind=body["kind"],
@@ -89,6 +164,15 @@ def stored_facts(row: NoticeRow) -> NoticeFacts:
         next_step=body["next_step"],
         prepaid_balance=body["prepaid_balance"],
         warned_at=datetime.fromisoformat(body["warned_at"]) if body.get("warned_at") else None,
+        policy_sent_at=datetime.fromisoformat(body["policy_sent_at"])
+        if body.get("policy_sent_at")
+        else None,
+        other_sessions=tuple(
+            OtherSession(
+                datetime.fromisoformat(o["start"]), datetime.fromisoformat(o["end"]), o["all_day"]
+            )
+            for o in body.get("other_sessions", ())
+        ),
     )
 
 
@@ -105,13 +189,18 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
         language = post.templates.choose_language(facts.language, post.practitioner.language)
         # Dates follow the template's language: French dates in an English text read oddly.
         facts = replace(facts, language=language)
-        variables = notice_variables(facts, post.practitioner, post.policy)
+        variables = (
+            notice_variables(facts, post.practitioner, post.policy)
+            if isinstance(facts, NoticeFacts)
+            else courtesy_variables(facts, post.practitioner, post.policy)
+        )
         rendered = post.templates.render(row.kind, language, variables)
+        attachments = notice_attachments(row.kind, post.practitioner)
     except TemplateError as exc:
         with transaction(post.db):
             outbox.set_state(post.db, row.id, "queued", now, detail=f"not rendered: {exc}")
             audit(post.db, now, post.account, "template problem", f"{row.ref}: {exc}")
-        return Sent(row.ref, row.kind, row.client_email, row.session_key, "queued", f"{exc}")
+        return _stayed(row, "queued", f"{exc}")
     try:
         message = build_message(
             rendered,
@@ -120,6 +209,7 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
             practitioner=post.practitioner,
             ref=row.ref,
             now=now,
+            attachments=attachments,
         )
     except ValueError as exc:
         # A bad address will not get better by retrying: it waits for the practitioner.
@@ -136,7 +226,7 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
             outbox.set_state(post.db, row.id, "queued", now, detail=exc.message)
             sync_state.pause_sending(post.db, post.account, until, exc.message)
             audit(post.db, now, post.account, "sending paused", exc.message)
-        return Sent(row.ref, row.kind, row.client_email, row.session_key, PAUSED, exc.message)
+        return _stayed(row, PAUSED, exc.message)
     except Exception as exc:  # a crash mid-send must still be recorded as unknown
         delivery = Delivery(Outcome.UNKNOWN, detail=f"{type(exc).__name__}: {exc}")
     return _record(post, row, delivery, now)
@@ -149,11 +239,14 @@ def _record(post: Post, row: NoticeRow, delivery: Delivery, now: datetime) -> Se
     if delivery.outcome is Outcome.DEFERRED:
         state = "queued"
         changes["not_before"] = utc_text(retry_at)
-    if delivery.outcome is Outcome.SENT:
-        changes["written_to"] = delivery.provider_id
+    written_to = ""
+    if delivery.outcome is Outcome.SENT and isinstance(post.sender, WritesFiles):
+        written_to = changes["written_to"] = delivery.provider_id
     with transaction(post.db):
         outbox.set_state(post.db, row.id, state, now, **changes)
-        audit(post.db, now, post.account, f"notice {state}", f"{row.ref} to {row.client_email}")
+        where = f", written to {written_to}" if written_to else ""
+        what = f"{row.ref} to {row.client_email}{where}" + (" (dry-run)" if row.simulated else "")
+        audit(post.db, now, post.account, f"notice {state}", what)
         if delivery.pause_sending:
             reason = f"sending paused by the provider until {utc_text(retry_at)}: {delivery.detail}"
             sync_state.pause_sending(post.db, post.account, retry_at, reason)
@@ -166,6 +259,20 @@ def _record(post: Post, row: NoticeRow, delivery: Delivery, now: datetime) -> Se
         row.session_key,
         state,
         delivery.detail,
-        delivery.provider_id,
+        written_to,
         row.facts.get("prepaid_balance"),
+        row.simulated,
+    )
+
+
+def _stayed(row: NoticeRow, outcome: str, detail: str) -> Sent:
+    """A notice that did not leave in this cycle and stays queued."""
+    return Sent(
+        row.ref,
+        row.kind,
+        row.client_email,
+        row.session_key,
+        outcome,
+        detail,
+        simulated=row.simulated,
     )

@@ -1,8 +1,9 @@
 """The judgement: was this a late cancellation by a client, and which notice does it earn?
 
-`judge` is pure. It is given the fact, the policy, the client directory, each client's earlier
-counted late cancellations and the time, and returns one decision per client concerned,
-each with its reasons in words the practitioner (and the client) would use.
+`judge` is pure. It is given the fact, the policy, the client directory and each client's
+earlier counted late cancellations (with the warnings they earned), and returns one decision
+per client concerned, each with its reasons in words the practitioner (and the client) would
+use. Which notice a late cancellation earns is the ladder's answer (pipeline/ladder.py).
 """
 
 from __future__ import annotations
@@ -10,35 +11,42 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from worker.clients import ClientDirectory
 from worker.config import Policy
 from worker.model import Attendee, Client, Decision, Fact, FactKind, Session, Verdict
 from worker.pipeline.facts import has_marker
+from worker.pipeline.ladder import Offence, climb_ladder, describe_notice, describe_span
 
 _CLIENT_ACTS = {FactKind.DECLINED, FactKind.CANCELLED_BY_CLIENT_ORGANIZER, FactKind.MARKED}
 _OWN_ACTS = {FactKind.DELETED, FactKind.INSTANCE_CANCELLED}
+_MARKED_WORDS = "your calendar entry marks it as cancelled by the client"
 
 
 @dataclass(frozen=True, slots=True)
 class Practice:
-    """What the rules need to know besides the fact: who the practitioner is, and the policy."""
+    """What the rules need to know besides the fact: who the practitioner is, and the policy.
+
+    `other_addresses` are the practitioner's other mailboxes: never clients.
+    """
 
     practitioner_email: str
     policy: Policy
     directory: ClientDirectory
+    other_addresses: tuple[str, ...] = ()
 
 
 def judge(
     fact: Fact,
     practice: Practice,
-    history: Mapping[str, Sequence[datetime]],
+    history: Mapping[str, Sequence[Offence]],
 ) -> list[Decision]:
     """Decide for every client concerned by `fact`.
 
-    `history` maps a client's address to the cancel times of their earlier counted late
-    cancellations (waived and exempt ones left out); only those inside the lookback count.
+    `history` maps a client's address to their earlier counted late cancellations (waived
+    and exempt ones left out), each with when its notice reached them; only those inside the
+    lookback count, and only those warned before this cancellation raise the step.
     """
     if fact.kind is FactKind.RESTORED:
         return []
@@ -73,21 +81,36 @@ def clients_of(fact: Fact, practice: Practice) -> list[Client]:
 
 
 def _is_client(attendee: Attendee, practice: Practice) -> bool:
-    domain = attendee.address.rpartition("@")[2]
     return (
         bool(attendee.address)
         and attendee.address != practice.practitioner_email.strip().lower()
         and not attendee.is_resource
-        and domain not in {d.lower() for d in practice.policy.ignored_domains}
+        and not _never_a_client(attendee.address, practice)
     )
 
 
+def _never_a_client(address: str, practice: Practice) -> str:
+    """Who the configuration says this address is, when it says it is not a client."""
+    domain = address.rpartition("@")[2]
+    if address in {a.strip().lower() for a in practice.other_addresses}:
+        return f"your other address {address}"
+    if address in {a.strip().lower() for a in practice.policy.colleagues}:
+        return f"your colleague {address}"
+    if domain and domain in {d.strip().lower() for d in practice.policy.ignored_domains}:
+        return f"{address}, at an ignored domain"
+    return ""
+
+
 def _judge_client(
-    fact: Fact, client: Client, practice: Practice, earlier: Sequence[datetime]
+    fact: Fact, client: Client, practice: Practice, earlier: Sequence[Offence]
 ) -> Decision:
     policy = practice.policy
     session = fact.session
-    reason = _not_a_session_to_judge(session, policy)
+    if policy.judge == "directory" and practice.directory.by_email(client.email) is None:
+        return _decide(
+            Verdict.IGNORE, fact, client, "not in your client list (policy.judge = directory)"
+        )
+    reason = _not_a_session_to_judge(session, policy) or _organiser_cancelled(fact, practice)
     if reason:
         return _decide(Verdict.IGNORE, fact, client, reason)
     if client.exempt:
@@ -135,7 +158,7 @@ def _judge_late(
     fact: Fact,
     client: Client,
     practice: Practice,
-    earlier: Sequence[datetime],
+    earlier: Sequence[Offence],
     notice: timedelta,
 ) -> Decision:
     policy = practice.policy
@@ -143,12 +166,16 @@ def _judge_late(
         f"cancelled {describe_notice(notice)}, inside the {describe_span(policy.late_window)} "
         "late window"
     )
+    whose = attribution_words(fact)
     if fact.kind is FactKind.CANCELLED_BY_CLIENT_ORGANIZER and not _is_client(
         Attendee(email=fact.session.organizer_email), practice
     ):
-        organiser = fact.session.organizer_email or "someone else"
-        why = f"cancelled by its organiser {organiser}, who is not one of your clients"
-        return _decide(Verdict.REVIEW, fact, client, late, why, notice=notice)
+        whose = _MARKED_WORDS
+        if not has_marker(fact.session, policy.markers):
+            # An organiser the configuration cannot place (no address, or your own): ask.
+            organiser = fact.session.organizer_email or "someone else"
+            why = f"cancelled by its organiser {organiser}, who is not one of your clients"
+            return _decide(Verdict.REVIEW, fact, client, late, why, notice=notice)
     attribution = _attribution(fact, policy)
     if attribution != "client":
         verdict = Verdict.REVIEW if attribution == "review" else Verdict.IGNORE
@@ -163,36 +190,22 @@ def _judge_late(
             f"their note mentions '{emergency}', which may be an emergency",
             notice=notice,
         )
-    return climb_ladder(fact, client, policy, earlier, notice, attribution_words(fact))
+    return climb_ladder(fact, client, policy, earlier, notice, whose)
 
 
-def climb_ladder(
-    fact: Fact,
-    client: Client,
-    policy: Policy,
-    earlier: Sequence[datetime],
-    notice: timedelta,
-    *why: str,
-) -> Decision:
-    """The notice for the n-th counted late cancellation within the lookback (last step repeats)."""
-    since = fact.cancelled_at.latest - policy.lookback
-    prior = [moment for moment in earlier if since <= moment <= fact.cancelled_at.latest]
-    offence = len(prior) + 1
-    step = policy.steps[min(offence, len(policy.steps)) - 1]
-    late = (
-        f"cancelled {describe_notice(notice)}, inside the {describe_span(policy.late_window)} "
-        "late window"
-    )
-    count = f"{ordinal(offence)} late cancellation in the last {describe_span(policy.lookback)}"
-    return Decision(
-        verdict=Verdict(step),
-        fact=fact,
-        client=client,
-        reasons=(late, *why, count),
-        notice=notice,
-        offence=offence,
-        counts=True,
-    )
+def _organiser_cancelled(fact: Fact, practice: Practice) -> str:
+    """Why a session cancelled by a known non-client organiser is nobody's late cancellation.
+
+    A colleague, the practitioner's other mailbox or an ignored domain organised it and called
+    it off; a marker in the title or description still records it as the client's.
+    """
+    if fact.kind is not FactKind.CANCELLED_BY_CLIENT_ORGANIZER:
+        return ""
+    organiser = fact.session.organizer_email.strip().lower()
+    who = _never_a_client(organiser, practice) if organiser else ""
+    if not who or has_marker(fact.session, practice.policy.markers):
+        return ""
+    return f"organised and cancelled by {who}, not by a client: nobody's late cancellation"
 
 
 def _attribution(fact: Fact, policy: Policy) -> str:
@@ -209,7 +222,7 @@ def attribution_words(fact: Fact) -> str:
     return {
         FactKind.DECLINED: "the client declined the invitation",
         FactKind.CANCELLED_BY_CLIENT_ORGANIZER: "the client cancelled a session they organised",
-        FactKind.MARKED: "your calendar entry marks it as cancelled by the client",
+        FactKind.MARKED: _MARKED_WORDS,
         FactKind.MOVED: "moved late, and late moves count",
     }.get(fact.kind, "recorded as the client's cancellation")
 
@@ -229,7 +242,9 @@ def _emergency_word(fact: Fact, policy: Policy) -> str:
         note = f"{note}\n{fact.session.description}"
     for words in policy.emergency_words.values():
         for word in words:
-            if word.strip() and re.search(rf"(?<!\w){re.escape(word)}", note, re.IGNORECASE):
+            if word.strip() and re.search(
+                rf"(?<!\w){re.escape(word.strip())}(?!\w)", note, re.IGNORECASE
+            ):
                 return word
     return ""
 
@@ -256,29 +271,3 @@ def _decide(
 
 def _who(client: Client) -> str:
     return client.name or client.email
-
-
-def describe_span(span: timedelta) -> str:
-    """'24 h', '3 h 10 min', '365 days' — short and exact."""
-    minutes = int(span.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    if days >= 2 and not rest:
-        return f"{days} days"
-    hours, mins = divmod(minutes, 60)
-    if hours and mins:
-        return f"{hours} h {mins} min"
-    return f"{hours} h" if hours else f"{mins} min"
-
-
-def describe_notice(notice: timedelta) -> str:
-    """How much warning the client gave, e.g. '3 h 10 min before the session'."""
-    if notice < timedelta(0):
-        return f"{describe_span(-notice)} after the session started"
-    return f"{describe_span(notice)} before the session"
-
-
-def ordinal(number: int) -> str:
-    suffix = (
-        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    )
-    return f"{number}{suffix}"

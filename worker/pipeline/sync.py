@@ -5,6 +5,9 @@ change marker and the source listed everything again) is diffed like any poll: w
 meanwhile is judged on the provider's own times when they fall after the last good poll, and
 as "first seen" after a gap in watching otherwise.
 
+Every poll also records the clients it sees (a new one may get a welcome) and plans the
+notes before sessions (pipeline/welcome.py, pipeline/prevention.py).
+
 The new snapshot, the cursor and every decision and queued notice are written in one
 transaction: after a crash either all of a poll's effects exist or none do.
 """
@@ -17,6 +20,8 @@ from worker.model import CalendarChanges, Decision, Fact
 from worker.pipeline.calendar import CalendarSource
 from worker.pipeline.casework import Desk, file_fact
 from worker.pipeline.facts import observe
+from worker.pipeline.prevention import plan_session_notes
+from worker.pipeline.welcome import greet_new_clients
 from worker.store import sync_state
 from worker.store.audit import audit
 from worker.store.db import transaction
@@ -61,6 +66,8 @@ def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
             for fact in sorted(seen.facts, key=lambda f: f.cancelled_at.latest):
                 decisions += file_fact(desk, fact)
         sync_state.save_sessions(db, desk.account, seen.upserts)
+        greet_new_clients(desk, seen.upserts, baseline=baseline)
+        plan_session_notes(desk, seen.facts, seen.upserts, baseline=baseline)
         sync_state.forget_sessions_before(db, desk.account, desk.now - sync_state.SNAPSHOT_KEEP)
         sync_state.record_poll(db, desk.account, cursor=changes.cursor, at=desk.now)
         fresh = sync_state.new_problems(db, desk.account, changes.problems, desk.now)

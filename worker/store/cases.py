@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 
 from worker.model import Client, Decision
@@ -44,20 +45,105 @@ def set_decision_status(db: sqlite3.Connection, decision_id: int, status: str, n
     )
 
 
-def counted_cancellations(
-    db: sqlite3.Connection, client_email: str, *, simulated: bool
-) -> list[datetime]:
-    """Cancel times of this client's counted, unwaived late cancellations.
+@dataclass(frozen=True, slots=True)
+class CountedCase:
+    """A counted late cancellation and its notice: `sent_at` is set only once it went out.
 
-    Dry-run cases count only towards other dry-run cases, so trying the worker out never
-    moves a real client up the ladder.
+    `joined` marks a late cancellation named in another case's notice (made before that
+    notice went out): the notice is that case's, and it is the same offence.
+    """
+
+    decision_id: int
+    cancelled_at: datetime
+    notice_kind: str | None
+    notice_ref: str | None
+    sent_at: datetime | None
+    joined: bool = False
+
+
+def counted_cases(
+    db: sqlite3.Connection, client_email: str, *, simulated: bool
+) -> list[CountedCase]:
+    """This client's counted, unwaived late cancellations, each with when its notice was sent,
+    and the standing late cancellations that joined their notices.
+
+    Dry-run cases (and their notices) count only towards other dry-run cases. A notice in any
+    state but `sent` (waiting, rejected, unknown, dropped) has reached nobody as far as the
+    worker knows.
     """
     rows = db.execute(
-        "SELECT cancelled_at FROM ledger WHERE client_email = ? AND waived_at IS NULL"
-        " AND simulated <= ? ORDER BY cancelled_at",
-        (client_email, int(simulated)),
+        "SELECT l.decision_id, l.cancelled_at, o.kind, o.ref, o.state, o.updated_at,"
+        " 0 AS joined FROM ledger l LEFT JOIN outbox o ON o.decision_id = l.decision_id"
+        " WHERE l.client_email = ? AND l.waived_at IS NULL AND l.simulated <= ?"
+        " UNION ALL"
+        " SELECT d.id, f.cancelled_at, o.kind, o.ref, o.state, o.updated_at, 1"
+        " FROM decisions d JOIN facts f ON f.id = d.fact_id"
+        " JOIN ledger l ON l.decision_id = d.joined_to"
+        " LEFT JOIN outbox o ON o.decision_id = d.joined_to"
+        " WHERE d.client_email = ? AND d.status IN ('final', 'approved')"
+        " AND l.waived_at IS NULL"
+        " AND l.simulated <= ? ORDER BY 2, 1",
+        (client_email, int(simulated), client_email, int(simulated)),
     )
-    return [from_utc_text(r["cancelled_at"]) for r in rows]
+    return [
+        CountedCase(
+            decision_id=int(r["decision_id"]),
+            cancelled_at=from_utc_text(r["cancelled_at"]),
+            notice_kind=r["kind"],
+            notice_ref=r["ref"],
+            sent_at=from_utc_text(r["updated_at"]) if r["state"] == "sent" else None,
+            joined=bool(r["joined"]),
+        )
+        for r in rows
+    ]
+
+
+def update_decision(
+    db: sqlite3.Connection, decision_id: int, decision: Decision, *, status: str
+) -> None:
+    """Decide a recorded case again (its notice was withdrawn under it): verdict, reasons."""
+    db.execute(
+        "UPDATE decisions SET verdict = ?, reasons = ?, offence = ?, status = ? WHERE id = ?",
+        (
+            str(decision.verdict),
+            json.dumps(list(decision.reasons)),
+            decision.offence,
+            status,
+            decision_id,
+        ),
+    )
+
+
+def join_case(db: sqlite3.Connection, decision_id: int, host_id: int | None) -> None:
+    """Record that a case's session is named in the notice of case `host_id` (None: no more)."""
+    db.execute("UPDATE decisions SET joined_to = ? WHERE id = ?", (host_id, decision_id))
+
+
+def joined_cases(db: sqlite3.Connection, host_id: int) -> list[sqlite3.Row]:
+    """The standing cases whose sessions the notice of case `host_id` names, oldest first.
+
+    A joined case stands while it is final (or approved, when it joined from review).
+    """
+    rows = db.execute(
+        "SELECT * FROM decisions WHERE joined_to = ? AND status IN ('final', 'approved')"
+        " ORDER BY id",
+        (host_id,),
+    )
+    return list(rows)
+
+
+def joined_waiting_for_session(
+    db: sqlite3.Connection, account: str, session_key: str, client: str | None
+) -> list[int]:
+    """Standing cases for this session (and client) named in a notice that has not gone out."""
+    rows = db.execute(
+        "SELECT d.id FROM decisions d JOIN facts f ON f.id = d.fact_id"
+        " JOIN outbox o ON o.decision_id = d.joined_to"
+        " WHERE d.account = ? AND f.session_key = ? AND d.status IN ('final', 'approved')"
+        " AND o.state IN ('review', 'queued') AND (? IS NULL OR d.client_email = ?)",
+        (account, session_key, client, client),
+    )
+    return [int(r["id"]) for r in rows]
 
 
 def add_to_ledger(

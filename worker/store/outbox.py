@@ -28,7 +28,7 @@ class NoticeRow:
     kind: str
     client_email: str
     session_key: str
-    decision_id: int
+    decision_id: int | None  # None for a courtesy notice (welcome, session note, closure)
     state: str
     not_before: datetime
     facts: dict[str, Any]
@@ -60,15 +60,20 @@ def notice_ref(account: str, session_key: str, occurrence: datetime, client: str
 def live_notice(
     db: sqlite3.Connection, account: str, session_key: str, client: str
 ) -> tuple[str, str] | None:
-    """The ref and kind of a notice for this session and client that was not dropped.
+    """The ref and kind of a notice for this session and client that was not dropped: its own,
+    or the one it joined (named there among the other sessions).
 
     One cancellation earns one notice: a decline withdrawn and repeated must not climb the
     ladder a second time for the same session.
     """
     row = db.execute(
         "SELECT ref, kind FROM outbox WHERE account = ? AND session_key = ? AND client_email = ?"
-        " AND state != 'dropped'",
-        (account, session_key, client),
+        " AND state != 'dropped' AND decision_id IS NOT NULL"  # a note before it is no verdict
+        " UNION ALL SELECT o.ref, o.kind FROM decisions d JOIN facts f ON f.id = d.fact_id"
+        " JOIN outbox o ON o.decision_id = d.joined_to WHERE d.account = ?"
+        " AND f.session_key = ? AND d.client_email = ? AND d.status IN ('final', 'approved')"
+        " AND o.state != 'dropped'",
+        (account, session_key, client, account, session_key, client),
     ).fetchone()
     return None if row is None else (str(row["ref"]), str(row["kind"]))
 
@@ -81,7 +86,7 @@ def enqueue(
     occurrence: datetime,
     client: str,
     kind: str,
-    decision_id: int,
+    decision_id: int | None,
     state: str,
     not_before: datetime,
     facts: dict[str, Any],
@@ -116,12 +121,35 @@ def enqueue(
     return ref
 
 
+def waiting_warning(
+    db: sqlite3.Connection, account: str, client: str, *, simulated: bool
+) -> NoticeRow | None:
+    """The reminder to this client that has not gone out yet (in its hold, quiet hours or
+    review), if there is one: a late cancellation made now joins it."""
+    row = db.execute(
+        "SELECT * FROM outbox WHERE account = ? AND client_email = ? AND kind = 'reminder'"
+        " AND state IN (?, ?) AND simulated = ? ORDER BY id LIMIT 1",
+        (account, client, *WAITING, int(simulated)),
+    ).fetchone()
+    return None if row is None else _row(row)
+
+
+def set_facts(
+    db: sqlite3.Connection, notice_id: int, facts: dict[str, Any], not_before: datetime
+) -> None:
+    """Change what a waiting notice will say (a session joined or left it), and when it goes."""
+    db.execute(
+        "UPDATE outbox SET facts = ?, not_before = ? WHERE id = ?",
+        (json.dumps(facts, sort_keys=True), utc_text(not_before), notice_id),
+    )
+
+
 def waiting_for_session(
     db: sqlite3.Connection, account: str, session_key: str, client: str | None
 ) -> list[NoticeRow]:
     rows = db.execute(
         "SELECT * FROM outbox WHERE account = ? AND session_key = ? AND state IN (?, ?)"
-        " AND (? IS NULL OR client_email = ?)",
+        " AND decision_id IS NOT NULL AND (? IS NULL OR client_email = ?)",
         (account, session_key, *WAITING, client, client),
     )
     return [_row(r) for r in rows]
@@ -148,6 +176,11 @@ def due(db: sqlite3.Connection, account: str, now: datetime) -> list[NoticeRow]:
 
 def by_decision(db: sqlite3.Connection, decision_id: int) -> NoticeRow | None:
     row = db.execute("SELECT * FROM outbox WHERE decision_id = ?", (decision_id,)).fetchone()
+    return None if row is None else _row(row)
+
+
+def by_ref(db: sqlite3.Connection, ref: str) -> NoticeRow | None:
+    row = db.execute("SELECT * FROM outbox WHERE ref = ?", (ref.strip().upper(),)).fetchone()
     return None if row is None else _row(row)
 
 

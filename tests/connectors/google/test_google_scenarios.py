@@ -140,6 +140,8 @@ def test_a_second_late_decline_forfeits_the_session(
     clock.advance(HOUR)
     fake.decline(first, SAM)
     practice.cycle()
+    clock.advance(HOLD)
+    practice.cycle()  # the reminder goes out: only then can a forfeit rest on it
     clock.advance(6 * HOUR)
     fake.decline(second, SAM)
     practice.cycle()

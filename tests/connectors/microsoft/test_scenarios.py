@@ -402,3 +402,45 @@ def test_a_revoked_sign_in_pauses_the_account_with_the_command_that_fixes_it(
     with transaction(practice.db):
         sync_state.resume(practice.db, "main")
     assert practice.later(MINUTE).error == ""
+
+
+def test_two_late_declines_before_the_reminder_went_out_get_one_reminder_naming_both(
+    practice: OutlookPractice,
+) -> None:
+    first = practice.book(SAM, 5 * HOUR)
+    second = practice.book(SAM, 23 * HOUR)
+    practice.cycle()
+    practice.clock.advance(MINUTE)
+    practice.graph.decline(first, SAM)
+    practice.cycle()
+    practice.clock.advance(4 * MINUTE)
+    practice.graph.decline(second, SAM)
+
+    [decision] = practice.cycle().sync.decisions  # type: ignore[union-attr]
+    practice.later(11 * MINUTE)
+
+    assert (decision.verdict, decision.counts) == ("reminder", False)
+    assert decision.reasons[-1].startswith("joins the reminder FW-")
+    assert practice.outbox() == [("reminder", "sent")]
+    [reminder] = practice.graph.sent_to(SAM)
+    assert "and our session on Tuesday 24 November at 08:00." in _text(reminder)
+
+
+def test_a_late_decline_after_outlook_sent_the_reminder_forfeits_and_names_it(
+    practice: OutlookPractice,
+) -> None:
+    first = practice.book(SAM, 5 * HOUR)
+    second = practice.book(SAM, 29 * HOUR)
+    practice.cycle()
+    practice.clock.advance(MINUTE)
+    practice.graph.decline(first, SAM)
+    practice.cycle()
+    practice.later(11 * MINUTE)
+    [sent] = practice.query("SELECT ref FROM outbox WHERE state = 'sent'")
+    practice.clock.advance(6 * HOUR)
+    practice.graph.decline(second, SAM)
+
+    [decision] = practice.cycle().sync.decisions  # type: ignore[union-attr]
+
+    assert decision.verdict == "forfeit"
+    assert decision.reasons[-1] == f"rests on the reminder {sent['ref']} sent on 23 Nov"

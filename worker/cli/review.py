@@ -1,0 +1,154 @@
+"""`history`, `review`, `approve` and `waive`: the practitioner's cases and decisions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+
+import click
+
+from worker.cli.clients import (
+    act_on_notice,
+    case_number,
+    history_beyond_cases,
+    is_notice_ref,
+    review_beyond_cases,
+)
+from worker.cli.common import (
+    EXIT_ATTENTION,
+    echo_fitted,
+    existing_state,
+    fail,
+    load,
+    notices_folder,
+    reader,
+    utcnow,
+)
+from worker.cli.reports import cases_table, print_records
+from worker.cli.times import local_clock
+from worker.config import Config
+from worker.durations import format_duration
+from worker.errors import FairWarningError
+from worker.pipeline.casework import Desk, approve_notice, waive_notice
+from worker.pipeline.casework import approve as approve_case
+from worker.pipeline.casework import waive as waive_case
+from worker.pipeline.delivery import Departure, departure
+from worker.service.health import worker_running
+from worker.store import views
+from worker.store.db import transaction
+from worker.wiring import desk_for
+
+
+@click.command()
+@click.option("--client", "client_email", help="Only this client's cases.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (times in UTC).")
+@click.pass_context
+def history(ctx: click.Context, client_email: str | None, as_json: bool) -> None:
+    """Every case the worker judged, with its reasons and what became of its notice."""
+    config = load(ctx)
+    with existing_state(config, read_only=True) as db:
+        cases = views.cases(db, client=client_email.lower() if client_email else None)
+        others = history_beyond_cases(db, client_email.lower() if client_email else None)
+    if as_json:
+        click.echo(json.dumps(cases, indent=2))
+    else:
+        print_records(cases_table(cases, "History", reader(config)))
+        if others:
+            echo_fitted("\n".join(others))
+
+
+@click.command()
+@click.pass_context
+def review(ctx: click.Context) -> None:
+    """Cases waiting for you: approve ID sends the notice, waive ID lets it go."""
+    config = load(ctx)
+    with existing_state(config, read_only=True) as db:
+        waiting = views.needing_practitioner(db)
+        notices, advice = review_beyond_cases(db, config)
+    if advice:
+        click.echo("Consider ending the working relationship:")
+        echo_fitted("\n".join(advice))
+    if not waiting and not notices:
+        click.echo("Nothing needs you.")
+        return
+    if waiting:
+        print_records(cases_table(waiting, "Waiting for you", reader(config)))
+    echo_fitted("\n".join(notices))
+    click.echo("fairwarning approve ID  — send it\nfairwarning waive ID    — let it go")
+    sys.exit(EXIT_ATTENTION)
+
+
+@click.command()
+@click.argument("case_id")
+@click.pass_context
+def approve(ctx: click.Context, case_id: str) -> None:
+    """Send the notice for a case in review (or resend one whose send ended unknown).
+
+    CASE_ID is a case number, or a notice reference (FW-…) such as a welcome's. Says when
+    it will really go out: quiet hours, a sending pause and whether a service is running to
+    send it all decide that.
+    """
+    if is_notice_ref(case_id):
+        act_on_notice(ctx, case_id, lambda desk: approve_notice(desk, case_id))
+        return
+    number = case_number(case_id)
+    _act(ctx, lambda desk: approve_case(desk, number), number, then=_departure_words)
+
+
+@click.command()
+@click.argument("case_id")
+@click.option("--reason", default="", help="Why you let it go (kept in the history).")
+@click.pass_context
+def waive(ctx: click.Context, case_id: str, reason: str) -> None:
+    """Let a case go: it sends nothing and no longer counts towards the next step.
+
+    CASE_ID is a case number, or a notice reference (FW-…) such as a welcome's.
+    """
+    if is_notice_ref(case_id):
+        act_on_notice(ctx, case_id, lambda desk: waive_notice(desk, case_id, reason))
+        return
+    number = case_number(case_id)
+    _act(ctx, lambda desk: waive_case(desk, number, reason), number)
+
+
+Then = Callable[[Config, Departure], str]
+
+
+def _act(
+    ctx: click.Context, action: Callable[[Desk], str], case_id: int, then: Then | None = None
+) -> None:
+    config = load(ctx)
+    with existing_state(config, read_only=False) as db:
+        row = db.execute("SELECT account FROM decisions WHERE id = ?", (case_id,)).fetchone()
+        account = row["account"] if row else config.accounts[0].name
+        try:
+            with transaction(db):
+                said = action(desk_for(config, db, account, utcnow()))
+        except FairWarningError as exc:
+            fail(exc)
+        leaves = departure(db, case_id, config.policy, utcnow()) if then else None
+    echo_fitted(then(config, leaves) if then and leaves else said)
+
+
+def _departure_words(config: Config, leaves: Departure) -> str:
+    """When the approved notice leaves, in the practitioner's time, and what sends it then:
+    "the reminder FW-… to sam@example.org will go out at 08:00 GMT tomorrow (quiet hours in
+    Europe/London until then)"."""
+    now = utcnow()
+    what = f"the {leaves.kind} {leaves.ref} to {leaves.client_email}"
+    folder = notices_folder(config, leaves.account)
+    verb = f"will be written to {folder}" if folder else "will go out"
+    if leaves.simulated:
+        verb += " (dry-run mode: nothing is mailed)"
+    running = worker_running(config.state_dir)
+    if leaves.waits_for:
+        when = local_clock(leaves.at, config.practitioner.time_zone, now)
+        said = f"{what} {verb} at {when} ({leaves.waits_for} until then)"
+        if running is False:
+            said += "; no service is running, so it goes with your first `fairwarning run --once`"
+            said += " after that"
+        return said
+    if running is False:
+        return f"{what} {verb} when you next run `fairwarning run --once` (no service is running)"
+    return f"{what} {verb} on the next cycle (within {format_duration(config.poll_interval)})"
