@@ -45,8 +45,12 @@ def test_a_malformed_file_is_reported_once_and_its_sessions_are_not_deleted(
 
 def test_the_demo_week_decides_what_the_readme_promises(tmp_path: Path) -> None:
     config, _ = load_config(_practice(tmp_path))
+    calendar = tmp_path / "calendar"
+    build_worker(config, clock=lambda: NOW - demo.EARLIER - timedelta(hours=3)).cycle()
+    demo.write_calendar(calendar, NOW, acted=True, through_day=1)  # Ben and Maya, two days ago
+    build_worker(config, clock=lambda: NOW - demo.EARLIER).cycle()
     build_worker(config, clock=lambda: NOW - timedelta(hours=3)).cycle()
-    demo.write_calendar(tmp_path / "calendar", NOW, acted=True)
+    demo.write_calendar(calendar, NOW, acted=True)
     [report] = build_worker(config, clock=lambda: NOW).cycle()
 
     assert report.sync is not None
@@ -62,6 +66,9 @@ def test_the_demo_week_decides_what_the_readme_promises(tmp_path: Path) -> None:
         ("alex.morgan@example.org", "alex-1.ics"): "review",
         ("priya.shah@example.org", "priya-1.ics"): "review",
         ("lucia.fernandez@example.org", "lucia-1.ics"): "reminder",
+        # Warned two days ago, so today's late declines are forfeited.
+        ("ben.okafor@example.org", "ben-2.ics"): "forfeit",
+        ("maya.cohen@example.org", "maya-2.ics"): "forfeit",
     }
     sent = {s.client_email: s for s in report.sent}
     assert sent["sam.taylor@example.org"].outcome == "sent"
@@ -75,6 +82,15 @@ def test_the_demo_week_decides_what_the_readme_promises(tmp_path: Path) -> None:
     sam_body = sam.get_body(preferencelist=("plain",))
     assert sam_body is not None
     assert ", and our session on " in sam_body.get_content(), "one reminder names both"
+    assert "If one of these times suits you, reply and I'll book it for you:" in (
+        sam_body.get_content()
+    )
+    assert sam_body.get_content().count("\n- ") == 3, "three free times offered"
+    ben = _text(sent["ben.okafor@example.org"].written_to)
+    assert "The fee for a forfeited session is £60.00" in ben
+    assert "https://riveracoaching.example/pay" in ben
+    maya = _text(sent["maya.cohen@example.org"].written_to)
+    assert "this one counts as used and you have 2 prepaid sessions remaining" in maya
     eml = Path(sent["lucia.fernandez@example.org"].written_to).read_bytes()
     spanish = message_from_bytes(eml, policy=policy.default)
     assert "recordatorio" in str(spanish["Subject"])
@@ -95,3 +111,10 @@ def test_the_demo_week_decides_what_the_readme_promises(tmp_path: Path) -> None:
     note_body = note.get_body(preferencelist=("plain",))
     assert note_body is not None
     assert "free of charge until Monday 23 November at 15:00" in note_body.get_content()
+
+
+def _text(path: str) -> str:
+    message = message_from_bytes(Path(path).read_bytes(), policy=policy.default)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())

@@ -21,6 +21,10 @@ class ClientDirectory:
     def __init__(self, clients: Iterable[Client]) -> None:
         self._by_email = {c.email.strip().lower(): c for c in clients}
 
+    def all(self) -> list[Client]:
+        """Every client in the directory, in the order they were listed."""
+        return list(self._by_email.values())
+
     def by_email(self, email: str) -> Client | None:
         return self._by_email.get(email.strip().lower())
 
@@ -58,6 +62,7 @@ def _client(entry: ClientEntry) -> Client:
         exempt=entry.exempt,
         prepaid_balance=entry.prepaid_balance,
         aliases=entry.aliases,
+        fee=entry.fee.money() if entry.fee is not None else None,
     )
 
 

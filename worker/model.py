@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 # Every notice carries its reference in this header, so a sender can name its file or
 # a provider-side property after it and the practitioner can find it in their mailbox.
@@ -175,6 +176,15 @@ class Client:
     exempt: bool = False
     prepaid_balance: int | None = None
     aliases: tuple[str, ...] = ()
+    fee: Money | None = None  # what a forfeited session costs when no prepaid one is spent
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount in an ISO 4217 currency ("60.00", "GBP"); never negative."""
+
+    amount: Decimal
+    currency: str
 
 
 @dataclass(frozen=True, slots=True)

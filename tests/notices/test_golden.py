@@ -12,11 +12,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from worker.config import Policy, Practitioner
+from worker.model import Money
 from worker.notices.templates import KINDS, TemplateLibrary
 from worker.notices.wording import NoticeFacts, OtherSession, notice_variables
 
@@ -65,9 +67,13 @@ def facts(kind: str, language: str, **changes: object) -> NoticeFacts:
     return dataclasses.replace(base, **changes)
 
 
+SIXTY_GBP, SIXTY_EUR = Money(Decimal("60.00"), "GBP"), Money(Decimal("60.00"), "EUR")
+
 # A second late decline made before the reminder went out: one reminder names both sessions.
 FRIDAY = OtherSession(START + timedelta(days=2, hours=1), START + timedelta(days=2, hours=2))
 MONDAY = OtherSession(START + timedelta(days=5, hours=1), START + timedelta(days=5, hours=2))
+
+FREE = tuple(START + timedelta(days=1, hours=h) for h in (6, 7, 25.5))
 
 # (file name, language, kind, changes to the facts, practitioner)
 CASES = [
@@ -108,11 +114,36 @@ CASES = [
         {"notice": -timedelta(minutes=20), "prepaid_balance": 0},
         DANA,
     ),
+    # A forfeit spending no prepaid session: the fee in the client's locale, the payment link.
+    *[
+        (
+            "forfeit-fee-payment-link",
+            language,
+            "forfeit",
+            {"prepaid_balance": None, "fee": SIXTY_GBP if language == "en" else SIXTY_EUR},
+            DANA.model_copy(update={"payment_link": "https://pay.example/dana"}),
+        )
+        for language in LANGUAGES
+    ],
+    ("forfeit-fee-package-empty", "en", "forfeit", {"prepaid_balance": 0, "fee": SIXTY_GBP}, DANA),
     (
         "reminder-client-in-new-york",
         "en",
         "reminder",
         {"time_zone": "America/New_York", "notice": timedelta(hours=21)},
+        DANA,
+    ),
+    # Free times found at delivery (pipeline/free_times.py): Thursday 3 December in London.
+    *[
+        (f"{kind}-free-times", language, kind, {"free_times": FREE}, DANA)
+        for language in LANGUAGES
+        for kind in KINDS
+    ],
+    (
+        "reminder-free-times-client-in-new-york",
+        "en",
+        "reminder",
+        {"time_zone": "America/New_York", "free_times": FREE},
         DANA,
     ),
 ]

@@ -103,8 +103,10 @@ def test_second_late_decline_forfeits_and_the_notice_shows_the_balance_left(
     assert "remind" in str(reminder["Subject"]).lower() or "policy" in _body(reminder)
     assert "forfeit" in _body(forfeit).lower()
     assert "4 prepaid sessions" in _body(forfeit)
-    [balance] = practice.query("SELECT balance FROM balances WHERE client_email = ?", SAM)
-    assert balance["balance"] == 4
+    [spent] = practice.query(
+        "SELECT change, balance_after FROM package_entries WHERE reason = 'forfeit'"
+    )
+    assert (spent["change"], spent["balance_after"]) == (-1, 4)
 
 
 def test_on_time_cancellation_sends_nothing(practice: Practice) -> None:

@@ -1,9 +1,10 @@
 """The built-in demo: a practice's week in a folder of .ics files, judged end to end.
 
 The first run writes a configuration and a calendar dated around today, takes the silent
-baseline look a real first run takes, then plays the clients' cancellations (and a new
-client's first booking) into the calendar and runs one cycle in automatic mode. Later runs
-just run another cycle: nothing is sent twice.
+baseline look a real first run takes two days ago, plays that day's cancellations (so two
+clients have had their reminder), then today's cancellations (and a new client's first
+booking), and runs one cycle in automatic mode. Later runs just run another cycle: nothing
+is sent twice.
 """
 
 from __future__ import annotations
@@ -25,9 +26,19 @@ email = "{practitioner}"
 time_zone = "Europe/London"
 language = "en"
 booking_link = "https://riveracoaching.example/book"
+# A forfeit that spends no prepaid session states the fee and links here.
+payment_link = "https://riveracoaching.example/pay"
 signature = "Dana Rivera\\nRivera Coaching"
 # Attached to the welcome a new client gets (see policy.welcome).
 policy_document = "{document}"
+
+# Reminders and forfeits offer the next free times inside these hours.
+[practitioner.working_hours]
+mon = ["09:00-17:00"]
+tue = ["09:00-17:00"]
+wed = ["09:00-17:00"]
+thu = ["09:00-17:00"]
+fri = ["09:00-13:00"]
 
 [policy]
 mode = "auto"
@@ -39,6 +50,8 @@ hold = "0m"
 welcome = true
 # A note 48 hours before each session, saying until when it can be moved free of charge.
 session_reminder = "48h"
+# What a forfeited session costs a client with no prepaid sessions left.
+fee = {{ amount = "60.00", currency = "GBP" }}
 
 [policy.excerpt]
 en = "Sessions cancelled or rescheduled with less than 24 hours' notice are forfeited."
@@ -79,6 +92,15 @@ name = "Jordan Lee"
 [[clients]]
 email = "alex.morgan@example.org"
 name = "Alex Morgan"
+
+[[clients]]
+email = "ben.okafor@example.org"
+name = "Ben Okafor"
+
+[[clients]]
+email = "maya.cohen@example.org"
+name = "Maya Cohen"
+prepaid_balance = 3
 """
 DOCUMENT = "cancellation-policy.pdf"
 POLICY_LINES = (
@@ -96,7 +118,7 @@ class DemoSession:
     """One sample session and what the client (or Dana) does to it before the cycle.
 
     `action` is "decline", "delete" (Dana deletes it) or "book" (a new client books it: it
-    is on the calendar only after the clients acted).
+    is on the calendar only after the clients acted). `day` 1 is two days ago, 2 is today.
     """
 
     uid: str
@@ -107,9 +129,47 @@ class DemoSession:
     action: str = ""
     acted_ago: timedelta = timedelta(0)
     comment: str = ""
+    day: int = 2
+
+
+EARLIER = timedelta(days=2)  # when day 1's cancellations happened, before today's
+
+
+def _earlier(uid: str, client: str, name: str, starts_in: timedelta) -> DemoSession:
+    """A session of day 1, cancelled late that day: its reminder went out then."""
+    return DemoSession(
+        uid,
+        f"Coaching: {name}",
+        client,
+        name,
+        starts_in - EARLIER,
+        "decline",
+        EARLIER - timedelta(minutes=30),
+        day=1,
+    )
 
 
 SESSIONS = (
+    _earlier("ben-1", "ben.okafor@example.org", "Ben Okafor", timedelta(hours=5)),
+    DemoSession(
+        "ben-2",
+        "Coaching: Ben Okafor",
+        "ben.okafor@example.org",
+        "Ben Okafor",
+        timedelta(hours=10),
+        "decline",
+        timedelta(minutes=50),
+    ),
+    _earlier("maya-1", "maya.cohen@example.org", "Maya Cohen", timedelta(hours=7)),
+    DemoSession(
+        "maya-2",
+        "Coaching: Maya Cohen",
+        "maya.cohen@example.org",
+        "Maya Cohen",
+        timedelta(hours=12),
+        "decline",
+        timedelta(minutes=30),
+    ),
     DemoSession(
         "sam-1",
         "Coaching: Sam Taylor",
@@ -184,7 +244,10 @@ def _stamp(moment: datetime) -> str:
 
 
 def session_ics(session: DemoSession, now: datetime, *, acted: bool) -> str:
-    """The .ics a calendar app would write for this session, before or after the client acted."""
+    """The .ics a calendar app would write for this session, before or after the client acted.
+
+    `now` is today's moment the demo is dated around, whichever day is being played.
+    """
     start = (now + session.starts_in).replace(minute=0, second=0, microsecond=0)
     declined = acted and session.action == "decline"
     changed = declined or session.action == "book"
@@ -214,15 +277,17 @@ def session_ics(session: DemoSession, now: datetime, *, acted: bool) -> str:
     )
 
 
-def write_calendar(folder: Path, now: datetime, *, acted: bool) -> None:
-    """Write every sample session; after the clients acted, Dana's deleted one is gone."""
+def write_calendar(folder: Path, now: datetime, *, acted: bool, through_day: int = 2) -> None:
+    """Write every sample session as it stands once the clients of days up to `through_day`
+    acted (`acted`); after that, Dana's deleted one is gone."""
     folder.mkdir(parents=True, exist_ok=True)
     for session in SESSIONS:
+        done = acted and session.day <= through_day  # a later day's clients have not acted yet
         path = folder / f"{session.uid}.ics"
-        if (acted and session.action == "delete") or (not acted and session.action == "book"):
+        if (done and session.action == "delete") or (not done and session.action == "book"):
             path.unlink(missing_ok=True)
             continue
-        path.write_text(session_ics(session, now, acted=acted), encoding="utf-8")
+        path.write_text(session_ics(session, now, acted=done), encoding="utf-8")
 
 
 def write_config(folder: Path) -> Path:

@@ -31,6 +31,8 @@ from worker.cli.common import (
     reader,
     utcnow,
 )
+from worker.cli.packages import clients_group
+from worker.cli.report import report as report_command
 from worker.cli.reports import cycle_table, notice_words, print_records
 from worker.cli.service import service_group
 from worker.cli.status import status
@@ -198,9 +200,18 @@ def demo_command(folder: Path) -> None:
     config, _ = load_config(config_path)
     try:
         if first:
+            before = now - demo.EARLIER - timedelta(hours=3)
+            lifecycle.run(config, once=True, clock=lambda: before, show=None)
+            demo.write_calendar(folder / "calendar", now, acted=True, through_day=1)
+            day_one = now - demo.EARLIER
+            lifecycle.run(config, once=True, clock=lambda: day_one, show=None)
+            # Watched all along: a quiet look this morning, so nothing reads as a gap.
             lifecycle.run(config, once=True, clock=lambda: now - timedelta(hours=3), show=None)
             demo.write_calendar(folder / "calendar", now, acted=True)
-            click.echo("Sample calendar written; the clients have just cancelled. One cycle:\n")
+            click.echo(
+                "Sample calendar written; two days ago Ben and Maya cancelled late and got their "
+                "reminder. Today's cancellations, in one cycle:\n"
+            )
         else:
             click.echo("Demo already set up: running one more cycle (nothing should be new).\n")
         lifecycle.run(config, once=True, clock=utcnow, show=_cycle_shower(config))
@@ -240,6 +251,8 @@ for command in (review.history, review.review, review.approve, review.waive, sta
     main.add_command(command)
 for command in (clients.welcome, clients.close_client_command, clients.reopen_client_command):
     main.add_command(command)
+main.add_command(report_command)
+main.add_command(clients_group)
 main.add_command(alerts_group)
 main.add_command(auth_group)
 main.add_command(service_group)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -25,6 +26,7 @@ from worker.cli.common import (
     reader,
     utcnow,
 )
+from worker.cli.report import export_casefile
 from worker.cli.reports import cases_table, print_records
 from worker.cli.times import local_clock
 from worker.config import Config
@@ -43,10 +45,27 @@ from worker.wiring import desk_for
 @click.command()
 @click.option("--client", "client_email", help="Only this client's cases.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (times in UTC).")
+@click.option(
+    "--export",
+    "export_to",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="With --client: write their case file here (.html or .csv).",
+)
 @click.pass_context
-def history(ctx: click.Context, client_email: str | None, as_json: bool) -> None:
-    """Every case the worker judged, with its reasons and what became of its notice."""
+def history(
+    ctx: click.Context, client_email: str | None, as_json: bool, export_to: Path | None
+) -> None:
+    """Every case the worker judged, with its reasons and what became of its notice.
+
+    With --client EMAIL --export FILE: the client's whole case file, HTML that prints on A4
+    or CSV, by FILE's extension.
+    """
     config = load(ctx)
+    if export_to is not None:
+        if not client_email:
+            fail("--export needs --client EMAIL: a case file is about one client")
+        export_casefile(config, client_email, export_to)
+        return
     with existing_state(config, read_only=True) as db:
         cases = views.cases(db, client=client_email.lower() if client_email else None)
         others = history_beyond_cases(db, client_email.lower() if client_email else None)

@@ -10,6 +10,8 @@ from babel import Locale, UnknownLocaleError
 from pydantic import Field, field_validator
 
 from worker.config.fields import Duration, Section, check_zone
+from worker.config.hours import check_working_hours
+from worker.config.money import Fee
 
 PerLanguage = str | dict[str, str]
 
@@ -54,6 +56,11 @@ class Practitioner(Section):
         examples=["en_GB", "en_US", "es_ES", "es_MX"],
     )
     booking_link: str = Field("", description="Where clients rebook or reschedule.")
+    payment_link: str = Field(
+        "",
+        description="Where a client pays a forfeited session's fee (Fair Warning charges no "
+        "card); quoted in a forfeit that states a fee.",
+    )
     signature: PerLanguage = Field(
         "",
         description="Closing lines of every notice; one text, or one per language "
@@ -71,6 +78,17 @@ class Practitioner(Section):
         description="Your other mailboxes (a personal or second work address): never clients. "
         "A session one of them organised and then cancelled is nobody's late cancellation.",
     )
+    working_hours: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="When sessions can be booked, per weekday in your time zone, e.g. "
+        "{mon = ['09:00-12:30', '14:00-18:00'], tue = ['09:00-17:00']}. When set, reminders "
+        "and forfeits offer your next free times (policy.offer_slots). Unlisted days are off.",
+    )
+
+    @field_validator("working_hours")
+    @classmethod
+    def _working_hours(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return check_working_hours(value)
 
     @field_validator("time_zone")
     @classmethod
@@ -259,6 +277,20 @@ class Policy(Section):
         description="Send a short note this long before each client session (e.g. '48h') "
         "saying until when it can be moved free of charge. Off when not set.",
     )
+    fee: Fee | None = Field(
+        None,
+        description="What a forfeited session costs a client with no prepaid session to spend, "
+        'e.g. { amount = "60.00", currency = "GBP" }; a client\'s own fee overrides it.',
+    )
+    offer_slots: int = Field(
+        3,
+        ge=0,
+        description="How many free times (from practitioner.working_hours) a reminder or "
+        "forfeit offers (0: none, only the booking link).",
+    )
+    offer_within: Duration = Field(
+        timedelta(days=14), description="Free times are offered only this far ahead."
+    )
     suggest_closure_after: int = Field(
         3,
         ge=0,
@@ -297,6 +329,7 @@ class ClientEntry(Section):
     time_zone: str | None = None
     exempt: bool = False
     prepaid_balance: int | None = Field(None, ge=0)
+    fee: Fee | None = None
 
     @field_validator("time_zone")
     @classmethod

@@ -27,7 +27,15 @@ The full table with example values is in docs/template-variables.md; in short:
   forfeit, that the policy goes on applying); `warned_on` (date an earlier notice was sent
   to this client, "" when none reached them); `policy_sent_on` (date the welcome with the
   policy in full was sent, "" when none was).
-- `booking_link` ("" when none), `prepaid_balance` (int, or None when not kept).
+- `free_times`: the practitioner's next free times (from `practitioner.working_hours`),
+  each written like `session_when`, in the client's zone; found when the notice is rendered.
+  Empty without working hours or when none is free. `free_times_when`: the same joined
+  with "or" ("Thursday 3 December at 10:00, … or Friday 4 December at 09:30").
+- `booking_link` ("" when none), `prepaid_balance` (int, or None when not kept), as the
+  package ledger holds it after this notice; `last_prepaid_session` (True when exactly one
+  is left).
+- `fee`: what this forfeit costs, in the notice's locale ("£60.00", "60,00 €"); "" unless a
+  forfeit spent no prepaid session and a fee is configured. `payment_link` ("" when none).
 - `practitioner_name`, `practitioner_email`, `signature` (in the client's language; "" when
   none).
 """
@@ -40,9 +48,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.lists import format_list
+from babel.numbers import format_currency
 
 from worker.config import Policy, Practitioner
 from worker.config.practice import base_language
+from worker.model import Money
 from worker.notices.dates import (
     at_time,
     clock,
@@ -97,6 +107,8 @@ class NoticeFacts:
     warned_at: datetime | None = None
     other_sessions: tuple[OtherSession, ...] = ()
     policy_sent_at: datetime | None = None  # when the welcome with the policy was sent
+    fee: Money | None = None  # what a forfeit costs when no prepaid session paid for it
+    free_times: tuple[datetime, ...] = ()  # found at delivery (pipeline/free_times.py)
 
 
 def person_name(name: str) -> str:
@@ -123,6 +135,7 @@ def notice_variables(
         "session_title": facts.session_title,
         **_session_times(facts, practitioner, locale),
         **_other_sessions(facts, practitioner, locale),
+        **_free_times(facts, practitioner, locale),
         "time_zone": facts.time_zone,
         **_notice_given(facts, policy, locale),
         "late_window": duration_text(policy.late_window, locale),
@@ -135,6 +148,9 @@ def notice_variables(
         "policy_sent_on": _sent_on(facts.policy_sent_at, facts, locale),
         "booking_link": practitioner.booking_link.strip(),
         "prepaid_balance": facts.prepaid_balance,
+        "last_prepaid_session": facts.prepaid_balance == 1,
+        "fee": _fee(facts.fee, locale),
+        "payment_link": practitioner.payment_link.strip(),
         "practitioner_name": practitioner.name,
         "practitioner_email": practitioner.email,
         "signature": practitioner.signature_for(facts.language).strip(),
@@ -198,6 +214,23 @@ def _other_sessions(
     }
 
 
+def _free_times(
+    facts: NoticeFacts, practitioner: Practitioner, locale: Locale
+) -> dict[str, object]:
+    """The free times offered, each written as `session_when` is, in the client's zone."""
+    length = facts.end - facts.start
+    when = [
+        _session_times(
+            replace(facts, start=start, end=start + length, all_day=False), practitioner, locale
+        )["session_when"]
+        for start in facts.free_times
+    ]
+    return {
+        "free_times": when,
+        "free_times_when": format_list(when, style="or", locale=locale) if when else "",
+    }
+
+
 def _differs(moment: datetime, practitioner_zone: tzinfo) -> bool:
     """Whether the practitioner's clock shows another time than the client's at `moment`."""
     return moment.utcoffset() != moment.astimezone(practitioner_zone).utcoffset()
@@ -237,6 +270,13 @@ def _sent_on(moment: datetime | None, facts: NoticeFacts, locale: Locale) -> str
         return ""
     sent = moment.astimezone(_zone(facts.time_zone))
     return month_day(sent.date(), locale, year=sent.year != facts.start.year)
+
+
+def _fee(fee: Money | None, locale: Locale) -> str:
+    """The fee as the client's locale writes money: "£60.00", "60,00 €", "$60.00"."""
+    if fee is None:
+        return ""
+    return str(format_currency(fee.amount, fee.currency, locale=locale))
 
 
 def _zone(name: str) -> tzinfo:

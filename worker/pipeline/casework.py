@@ -15,7 +15,7 @@ from worker.clients import ClientDirectory
 from worker.config import Config
 from worker.errors import FairWarningError
 from worker.model import CancelTime, CancelTimeSource, Client, Decision, Fact, FactKind, Verdict
-from worker.pipeline import courtesy, joins
+from worker.pipeline import courtesy, joins, packages
 from worker.pipeline.closure import after_closure
 from worker.pipeline.ladder import Offence, climb_ladder
 from worker.pipeline.rules import Practice, clients_of, judge
@@ -125,10 +125,10 @@ def queue_notice(
     client = decision.client
     assert client is not None
     cases.add_to_ledger(desk.db, decision_id, decision, simulated=desk.simulated)
-    left = cases.balance(desk.db, client)
-    if decision.verdict is Verdict.FORFEIT and left is not None and not desk.simulated:
-        cases.adjust_balance(desk.db, client.email, -1)
-        left = max(0, left - 1)
+    if decision.verdict is Verdict.FORFEIT and not desk.simulated:
+        left = packages.spend_on_forfeit(desk.db, decision_id, decision, desk.now)
+    else:
+        left = packages.balance(desk.db, client, desk.now)
     session = decision.fact.session
     ref = outbox.enqueue(
         desk.db,
@@ -140,7 +140,7 @@ def queue_notice(
         decision_id=decision_id,
         state=state,
         not_before=not_before,
-        facts=_notice_facts(desk, decision, left),
+        facts={**_notice_facts(desk, decision, left), **_fee_facts(desk, decision_id, decision)},
         simulated=desk.simulated,
         now=desk.now,
     )
@@ -179,6 +179,18 @@ def _notice_facts(desk: Desk, decision: Decision, balance: int | None) -> dict[s
     }
 
 
+def _fee_facts(desk: Desk, decision_id: int, decision: Decision) -> dict[str, object]:
+    """A forfeit that spent no prepaid session (none kept, or none left) states the fee."""
+    assert decision.client is not None
+    policy_fee = desk.practice.policy.fee
+    fee = packages.fee_for(decision.client, policy_fee.money() if policy_fee else None)
+    if decision.verdict is not Verdict.FORFEIT or fee is None:
+        return {}
+    if packages.forfeit_paid(desk.db, decision_id, decision.client, simulated=desk.simulated):
+        return {}
+    return {"fee": {"amount": str(fee.amount), "currency": fee.currency}}
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
@@ -209,7 +221,7 @@ def _withdraw(desk: Desk, decision_id: int, *, status: str, reason: str) -> list
     if cases.waive_in_ledger(desk.db, decision_id, desk.now, reason) and kind == "forfeit":
         notice = outbox.by_decision(desk.db, decision_id)
         if notice is not None and not notice.simulated:
-            cases.adjust_balance(desk.db, notice.client_email, +1)
+            packages.give_back_forfeit(desk.db, notice.client_email, decision_id, reason, desk.now)
     notice = outbox.by_decision(desk.db, decision_id)
     dropped = notice is not None and notice.state in outbox.WAITING
     if notice is not None and dropped:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from worker.config import Policy, Practitioner
 from worker.errors import AccountNeedsPractitioner, TemplateError
+from worker.model import Money
 from worker.notices.courtesy import (
     COURTESY_KINDS,
     CourtesyFacts,
@@ -24,6 +26,7 @@ from worker.notices.message import build_message
 from worker.notices.quiet import quiet_until
 from worker.notices.templates import TemplateLibrary
 from worker.notices.wording import NoticeFacts, OtherSession, notice_variables
+from worker.pipeline.free_times import with_free_times
 from worker.pipeline.sender import Delivery, Outcome, Sender
 from worker.store import outbox, sync_state
 from worker.store.audit import audit
@@ -167,6 +170,9 @@ def stored_facts(row: NoticeRow) -> NoticeFacts | CourtesyFacts:
         policy_sent_at=datetime.fromisoformat(body["policy_sent_at"])
         if body.get("policy_sent_at")
         else None,
+        fee=Money(Decimal(body["fee"]["amount"]), body["fee"]["currency"])
+        if body.get("fee")
+        else None,
         other_sessions=tuple(
             OtherSession(
                 datetime.fromisoformat(o["start"]), datetime.fromisoformat(o["end"]), o["all_day"]
@@ -189,6 +195,8 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
         language = post.templates.choose_language(facts.language, post.practitioner.language)
         # Dates follow the template's language: French dates in an English text read oddly.
         facts = replace(facts, language=language)
+        if isinstance(facts, NoticeFacts):  # free times are found now, so they are fresh
+            facts = with_free_times(post.db, facts, post.practitioner, post.policy, now)
         variables = (
             notice_variables(facts, post.practitioner, post.policy)
             if isinstance(facts, NoticeFacts)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from worker.model import CalendarChanges, Decision, Fact
+from worker.pipeline import packages
 from worker.pipeline.calendar import CalendarSource
 from worker.pipeline.casework import Desk, file_fact
 from worker.pipeline.facts import observe
@@ -58,6 +59,7 @@ def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
             markers=desk.practice.policy.markers,
         )
         decisions: list[Decision] = []
+        packages.open_packages(db, desk.practice.directory, desk.now)
         if baseline:
             audit(db, desk.now, desk.account, "baseline", f"{len(changes.sessions)} sessions")
         else:
@@ -66,6 +68,7 @@ def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
             for fact in sorted(seen.facts, key=lambda f: f.cancelled_at.latest):
                 decisions += file_fact(desk, fact)
         sync_state.save_sessions(db, desk.account, seen.upserts)
+        _spend_sessions_held(desk)
         greet_new_clients(desk, seen.upserts, baseline=baseline)
         plan_session_notes(desk, seen.facts, seen.upserts, baseline=baseline)
         sync_state.forget_sessions_before(db, desk.account, desk.now - sync_state.SNAPSHOT_KEEP)
@@ -81,6 +84,20 @@ def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
         tuple(fresh),
         resync="" if baseline else changes.resync,
     )
+
+
+def _spend_sessions_held(desk: Desk) -> None:
+    """Sessions that ended and took place spend a prepaid session (before the snapshot
+    forgets them, so one that ended during an outage is spent when first seen)."""
+    for entry in packages.spend_sessions_held(
+        desk.db,
+        desk.account,
+        desk.practice.directory,
+        practitioner=desk.practice.practitioner_email,
+        markers=desk.practice.policy.markers,
+        now=desk.now,
+    ):
+        audit(desk.db, desk.now, desk.account, "package", f"{entry.client_email}: {entry.note}")
 
 
 def _resync_words(changes: CalendarChanges, facts: tuple[Fact, ...]) -> str:

@@ -1,4 +1,4 @@
-"""Decisions, the client ledger the ladder climbs, and prepaid balances."""
+"""Decisions and the client ledger the ladder climbs (prepaid balances: store/packages.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from worker.model import Client, Decision
+from worker.model import Decision
 from worker.store.db import from_utc_text, utc_text
 
 
@@ -176,28 +176,3 @@ def waive_in_ledger(db: sqlite3.Connection, decision_id: int, at: datetime, reas
 def ledger_kind(db: sqlite3.Connection, decision_id: int) -> str | None:
     row = db.execute("SELECT kind FROM ledger WHERE decision_id = ?", (decision_id,)).fetchone()
     return None if row is None else str(row["kind"])
-
-
-def balance(db: sqlite3.Connection, client: Client) -> int | None:
-    """Prepaid sessions left. Changing the number in the config resets it to that number."""
-    if client.prepaid_balance is None:
-        return None
-    row = db.execute(
-        "SELECT balance, configured FROM balances WHERE client_email = ?", (client.email,)
-    ).fetchone()
-    if row is not None and row["configured"] == client.prepaid_balance:
-        return int(row["balance"])
-    db.execute(
-        "INSERT INTO balances (client_email, balance, configured) VALUES (?, ?, ?)"
-        " ON CONFLICT (client_email) DO UPDATE SET balance = excluded.balance,"
-        " configured = excluded.configured",
-        (client.email, client.prepaid_balance, client.prepaid_balance),
-    )
-    return client.prepaid_balance
-
-
-def adjust_balance(db: sqlite3.Connection, client_email: str, by: int) -> None:
-    db.execute(
-        "UPDATE balances SET balance = MAX(0, balance + ?) WHERE client_email = ?",
-        (by, client_email),
-    )

@@ -170,3 +170,12 @@ def retain_problems(db: sqlite3.Connection, account: str, current: tuple[str, ..
 
 
 SNAPSHOT_KEEP = timedelta(days=30)
+
+
+def sessions_between(db: sqlite3.Connection, start: datetime, end: datetime) -> list[Session]:
+    """Every account's stored sessions that overlap [start, end): what fills the calendars."""
+    rows = db.execute(
+        "SELECT body FROM sessions WHERE end_at > ? AND start_at < ? ORDER BY start_at",
+        (utc_text(start), utc_text(end)),
+    )
+    return [session_from_json(row["body"]) for row in rows]
