@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
-from worker.errors import AccountNeedsPractitioner
+from worker.errors import AccountNeedsPractitioner, Recoverable
 from worker.pipeline.sender import Delivery, Outcome
 
 RETRY_AFTER = timedelta(minutes=5)
@@ -84,6 +84,24 @@ class SmtpSender:
                 connection.quit()
             except (OSError, smtplib.SMTPException):
                 connection.close()
+
+    def check_login(self) -> None:
+        """Connect, secure the connection and log in, sending nothing: for `auth smtp`.
+
+        Raises AccountNeedsPractitioner for a refused login or a server without STARTTLS,
+        Recoverable when the server cannot be reached or the TLS handshake fails.
+        """
+        try:
+            connection = self._connect()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise Recoverable(
+                f"could not reach {self.describe()} ({self.security}): {_say(exc)}; check "
+                "host, port and security (465 is usually tls, 587 starttls)"
+            ) from None
+        try:
+            connection.quit()
+        except (OSError, smtplib.SMTPException):
+            connection.close()
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "tls":

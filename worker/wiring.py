@@ -23,7 +23,7 @@ from worker.config import (
     SmtpSettings,
     WebhookSettings,
 )
-from worker.errors import AccountNeedsPractitioner, StateError
+from worker.errors import AccountNeedsPractitioner, ConfigError, StateError
 from worker.notices.templates import TemplateLibrary
 from worker.pipeline.alerts import AlertRoute
 from worker.pipeline.calendar import CalendarSource
@@ -35,6 +35,7 @@ from worker.store.db import open_database
 
 if TYPE_CHECKING:  # the Microsoft connector imports msal: only when configured
     from connectors.microsoft import AccessTokens
+    from connectors.smtp import SmtpSender
 
 
 def desk_for(config: Config, db: sqlite3.Connection, account: str, now: datetime) -> Desk:
@@ -66,19 +67,13 @@ def build_alert_relay(config: Config, clock: Callable[[], datetime]) -> AlertRou
     """The `alerts.via` route: an SMTP relay, a webhook or sendmail; None when not set."""
     via = config.alerts.via
     if isinstance(via, SmtpSettings):
-        from connectors.smtp import SmtpSender
-
         password_file = alert_password_path(config)
-        smtp = SmtpSender(
-            host=via.host,
-            port=via.port,
-            security=via.security,
-            username=via.username,
-            password=lambda: _stored_password(password_file, via.username),
+        smtp = _smtp_sender(
+            via,
+            lambda: _stored_password(password_file, via.username, SET_ALERT_PASSWORD),
             from_address=via.from_address or _address_or(via.username, config),
             fix=SET_ALERT_PASSWORD,
             clock=clock,
-            timeout=via.timeout.total_seconds(),
         )
         return AlertRoute(f"the SMTP relay {via.host}:{via.port}", smtp)
     if isinstance(via, WebhookSettings):
@@ -115,15 +110,75 @@ def _address_or(username: str, config: Config) -> str:
     return username if "@" in username else config.practitioner.email
 
 
-def _stored_password(path: Path, username: str) -> str:
+def _stored_password(path: Path, username: str, fix: str) -> str:
     if not username:
         return ""
     try:
         return read_private(path).decode("utf-8")
     except FileNotFoundError:
         raise AccountNeedsPractitioner(
-            f"no password stored for the SMTP login {username}; store it with {SET_ALERT_PASSWORD}"
+            f"no password stored for the SMTP login {username}; store it with {fix}"
         ) from None
+
+
+def smtp_password_path(config: Config, account: str) -> Path:
+    return tokens_dir(config.state_dir) / f"{account}.smtp-password"
+
+
+def auth_smtp_command(account: str) -> str:
+    return f"fairwarning auth smtp --account {account}"
+
+
+def _smtp_sender(
+    settings: SmtpSettings,
+    password: Callable[[], str],
+    *,
+    from_address: str,
+    fix: str,
+    clock: Callable[[], datetime],
+) -> SmtpSender:
+    from connectors.smtp import SmtpSender
+
+    return SmtpSender(
+        host=settings.host,
+        port=settings.port,
+        security=settings.security,
+        username=settings.username,
+        password=password,
+        from_address=from_address,
+        fix=fix,
+        clock=clock,
+        timeout=settings.timeout.total_seconds(),
+    )
+
+
+def account_smtp_sender(
+    account: Account, settings: SmtpSettings, config: Config, clock: Callable[[], datetime]
+) -> SmtpSender:
+    """The account's own SMTP server; the envelope sender defaults to the notice's From."""
+    path, fix = smtp_password_path(config, account.name), auth_smtp_command(account.name)
+    return _smtp_sender(
+        settings,
+        lambda: _stored_password(path, settings.username, fix),
+        from_address=settings.from_address,
+        fix=fix,
+        clock=clock,
+    )
+
+
+def check_smtp_login(config: Config, account: Account, password: str, now: datetime) -> None:
+    """Log in to the account's SMTP server with `password`, sending nothing; raises on failure."""
+    settings = account.sender
+    if not isinstance(settings, SmtpSettings):
+        raise ConfigError(f'account {account.name} does not send through SMTP (provider = "smtp")')
+    smtp = _smtp_sender(
+        settings,
+        lambda: password,
+        from_address=settings.from_address,
+        fix=auth_smtp_command(account.name),
+        clock=lambda: now,
+    )
+    smtp.check_login()
 
 
 def build_mailroom(account: Account, config: Config, clock: Callable[[], datetime]) -> Mailroom:
@@ -231,6 +286,8 @@ def build_sender(
             timeout=settings.timeout.total_seconds(),
         )
         return outlook
+    if isinstance(settings, SmtpSettings):
+        return account_smtp_sender(account, settings, config, clock)
     return FileSender(folder=settings.folder)
 
 
@@ -320,4 +377,18 @@ def describe_credentials(config: Config, account: Account) -> str:
         from connectors.microsoft import describe_credentials as microsoft
 
         return str(microsoft(account=account.name, tokens_dir=tokens_dir(config.state_dir)))
+    if isinstance(account.sender, SmtpSettings):
+        return _describe_smtp(config, account.name, account.sender)
     return "local calendar and file sender: no credentials needed"
+
+
+def _describe_smtp(config: Config, account: str, settings: SmtpSettings) -> str:
+    where = f"SMTP {settings.host}:{settings.port} ({settings.security})"
+    if not settings.username:
+        return f"{where}: no login, no password needed"
+    path = smtp_password_path(config, account)
+    if not path.exists():
+        return (
+            f"{where} as {settings.username}: no password stored; run {auth_smtp_command(account)}"
+        )
+    return f"{where} as {settings.username}: password stored in {path}"

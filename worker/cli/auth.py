@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from worker.cli.common import fail, load, open_state
-from worker.config import Config
-from worker.errors import FairWarningError
+from worker.config import Config, SmtpSettings
+from worker.errors import FairWarningError, StateError
+from worker.private_files import write_private
 from worker.store import sync_state
 from worker.store.db import transaction
-from worker.wiring import authorize_google, describe_credentials, sign_in_microsoft
+from worker.wiring import (
+    authorize_google,
+    check_smtp_login,
+    describe_credentials,
+    sign_in_microsoft,
+    smtp_password_path,
+)
 
 
 @click.group("auth")
 def auth_group() -> None:
-    """One-time authorisation of a Google or Microsoft account (works over SSH)."""
+    """One-time authorisation of a Google, Microsoft or SMTP account (works over SSH)."""
 
 
 @auth_group.command("google")
@@ -87,6 +95,37 @@ def auth_microsoft(
         fail(exc)
     _resume(config, account)
     click.echo(f"Signed in {account} as {who}")
+
+
+@auth_group.command("smtp")
+@click.option("--account", required=True, help="The [[accounts]] name this is for.")
+@click.pass_context
+def auth_smtp(ctx: click.Context, account: str) -> None:
+    """Check and store the password of ACCOUNT's SMTP server (asked without echo)."""
+    config = load(ctx)
+    _configured(config, account)
+    [settings] = [a for a in config.accounts if a.name == account]
+    sender = settings.sender
+    if not isinstance(sender, SmtpSettings):
+        fail(f'account {account} does not send through SMTP: set sender.provider = "smtp" first')
+    if not sender.username:
+        fail(
+            f"account {account}'s SMTP server has no username: "
+            "a server without login needs no password"
+        )
+    password = click.prompt(f"Password for {sender.username} at {sender.host}", hide_input=True)
+    click.echo(f"Logging in to {sender.host}:{sender.port} ({sender.security})…")
+    try:
+        check_smtp_login(config, settings, password, datetime.now(UTC))
+    except FairWarningError as exc:
+        fail(exc)
+    path = smtp_password_path(config, account)
+    try:
+        write_private(path, password.encode("utf-8"))
+    except OSError as exc:
+        fail(StateError(f"cannot write {path}: {exc.strerror or exc}", path=str(path)))
+    _resume(config, account)
+    click.echo(f"Logged in as {sender.username}; the password is stored in {path}")
 
 
 @auth_group.command("status")

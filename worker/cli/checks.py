@@ -21,7 +21,7 @@ from worker.notices.templates import KINDS, TemplateLibrary
 from worker.notices.wording import notice_variables, sample_facts
 from worker.pipeline.alerts import ALERT_KINDS, sample_alert
 from worker.private_files import is_encrypted, secret_key, tokens_dir
-from worker.wiring import alert_password_path
+from worker.wiring import alert_password_path, auth_smtp_command, smtp_password_path
 
 
 def check_templates(config: Config, now: datetime) -> list[str]:
@@ -90,6 +90,13 @@ def check_tokens(state_dir: Path) -> list[str]:
 def check_accounts(config: Config) -> list[str]:
     problems = []
     for account in config.accounts:
+        sender = account.sender
+        stored = smtp_password_path(config, account.name).exists()
+        if isinstance(sender, SmtpSettings) and sender.username and not stored:
+            problems.append(
+                f"account {account.name}: no password stored for {sender.username} at "
+                f"{sender.host}; run `{auth_smtp_command(account.name)}`"
+            )
         settings = account.calendar
         if not isinstance(settings, LocalCalendarSettings):
             continue

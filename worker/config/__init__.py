@@ -8,8 +8,9 @@ from worker.config.accounts import (
     LocalCalendarSettings,
     MicrosoftCalendarSettings,
     OutlookSenderSettings,
+    SmtpSettings,
 )
-from worker.config.alerts import AlertSettings, SendmailSettings, SmtpSettings, WebhookSettings
+from worker.config.alerts import AlertSettings, SendmailSettings, WebhookSettings
 from worker.config.file import Config, default_config_path, json_schema, load_config, parse_config
 from worker.config.practice import ClientEntry, Policy, Practitioner, QuietHours
 

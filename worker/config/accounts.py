@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from worker.config.fields import Duration, Section
 
@@ -80,12 +80,46 @@ class OutlookSenderSettings(Section):
     )
 
 
+class SmtpSettings(Section):
+    """An SMTP server; its password is stored in the state directory, never here."""
+
+    provider: Literal["smtp"]
+    host: str = Field(description="The server, e.g. 'smtp.fastmail.com'.")
+    port: int = Field(587, ge=1, le=65535, description="587 for STARTTLS, 465 for TLS.")
+    security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="starttls (port 587), tls (implicit, port 465), or none: only for a "
+        "relay on this machine, and only with insecure_plaintext = true.",
+    )
+    insecure_plaintext: bool = Field(
+        False, description="Allow security = 'none' (a local relay such as 127.0.0.1:25)."
+    )
+    username: str = Field("", description="Login name; empty for a relay that needs none.")
+    from_address: str = Field(
+        "",
+        description="Envelope sender (MAIL FROM); default: for alerts the username, else "
+        "your email; for an account, your email.",
+    )
+    timeout: Duration = Field(
+        timedelta(seconds=30), description="Longest wait for any one answer from the server."
+    )
+
+    @model_validator(mode="after")
+    def _no_silent_plaintext(self) -> SmtpSettings:
+        if self.security == "none" and not self.insecure_plaintext:
+            raise ValueError(
+                "security = 'none' sends the password and messages unencrypted; use "
+                "'starttls' or 'tls', or set insecure_plaintext = true for a relay on this machine"
+            )
+        return self
+
+
 CalendarSettings = Annotated[
     LocalCalendarSettings | GoogleCalendarSettings | MicrosoftCalendarSettings,
     Field(discriminator="provider"),
 ]
 SenderSettings = Annotated[
-    FileSenderSettings | GmailSenderSettings | OutlookSenderSettings,
+    FileSenderSettings | GmailSenderSettings | OutlookSenderSettings | SmtpSettings,
     Field(discriminator="provider"),
 ]
 
