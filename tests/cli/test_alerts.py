@@ -75,3 +75,17 @@ def test_plaintext_smtp_is_refused_unless_asked_for(tmp_path: Path) -> None:
     done = CliRunner().invoke(main, ["--config", str(_config(tmp_path, plain)), "check"])
     assert done.exit_code == 2
     assert "set insecure_plaintext = true for a relay on this machine" in done.output
+
+
+def test_an_smtp_account_named_alerts_cannot_share_the_relays_password(tmp_path: Path) -> None:
+    path = _config(tmp_path, RELAY)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('name = "main"', 'name = "alerts"').replace(
+        'sender = { provider = "file", folder = "outbox" }',
+        'sender = { provider = "smtp", host = "smtp.fastmail.com", port = 465, '
+        'security = "tls", username = "dana@riveracoaching.example" }',
+    )
+    path.write_text(text, encoding="utf-8")
+    done = CliRunner().invoke(main, ["--config", str(path), "check"])
+    assert done.exit_code == 1
+    assert "account alerts: this name would share its stored SMTP password" in done.output

@@ -97,6 +97,12 @@ def check_accounts(config: Config) -> list[str]:
                 f"account {account.name}: no password stored for {sender.username} at "
                 f"{sender.host}; run `{auth_smtp_command(account.name)}`"
             )
+        relayed = isinstance(config.alerts.via, SmtpSettings)
+        if isinstance(sender, SmtpSettings) and relayed and account.name == "alerts":
+            problems.append(
+                "account alerts: this name would share its stored SMTP password with "
+                '[alerts.via]; give the account another name, e.g. name = "main"'
+            )
         settings = account.calendar
         if not isinstance(settings, LocalCalendarSettings):
             continue
