@@ -12,13 +12,12 @@ from pathlib import Path
 from worker.cli.courtesy_checks import courtesy_problems
 from worker.clients import load_directory
 from worker.config import Config, LocalCalendarSettings, SendmailSettings, SmtpSettings
-from worker.config.lines import line_of
+from worker.config.lines import at_line
 from worker.config.lint import mistakes
 from worker.errors import FairWarningError
 from worker.notices.languages import language_problems
-from worker.notices.message import build_message
+from worker.notices.preview import sample_message
 from worker.notices.templates import KINDS, TemplateLibrary
-from worker.notices.wording import notice_variables, sample_facts
 from worker.pipeline.alerts import ALERT_KINDS, sample_alert
 from worker.private_files import is_encrypted, secret_key, tokens_dir
 from worker.wiring import alert_password_path, auth_smtp_command, smtp_password_path
@@ -33,18 +32,8 @@ def check_templates(config: Config, now: datetime) -> list[str]:
         return [exc.message]
     for language in library.languages():
         for kind in KINDS:
-            facts = sample_facts(kind, language, now)
             try:
-                variables = notice_variables(facts, config.practitioner, config.policy)
-                rendered = library.render(kind, language, variables)
-                build_message(
-                    rendered,
-                    to_name=facts.client_name,
-                    to_email=facts.client_email,
-                    practitioner=config.practitioner,
-                    ref="FW-CHECK",
-                    now=now,
-                )
+                sample_message(config, library, kind, language, now, ref="FW-CHECK", attach=False)
             except (FairWarningError, ValueError) as exc:
                 problems.append(f"template {language}/{kind}: {exc}")
         for kind in ALERT_KINDS:
@@ -167,8 +156,7 @@ def check_languages(config: Config, path: Path | None) -> list[str]:
     text = _text_of(path)
     problems = []
     for problem in language_problems(config, library):
-        line = line_of(text, problem.key) if text else None
-        said = f"{f'line {line}, ' if line else ''}{problem}"
+        said = at_line(text, problem.key, problem.message)
         written = re.search(r"for language '([^']+)'", problem.message)
         if written:
             meant = _MEANT.get(written.group(1).lower()) or next(

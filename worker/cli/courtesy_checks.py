@@ -12,16 +12,14 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from worker.config import Config, OutlookSenderSettings
-from worker.config.lines import line_of
+from worker.config.lines import at_line
 from worker.durations import format_duration
 from worker.errors import FairWarningError, NoState
 from worker.notices.courtesy import (
     COURTESY_KINDS,
-    courtesy_variables,
     document_problem,
-    sample_courtesy,
 )
-from worker.notices.message import build_message
+from worker.notices.preview import sample_message
 from worker.notices.templates import TemplateLibrary
 from worker.pipeline.closure import booked_after_closure
 from worker.store.db import open_existing
@@ -32,7 +30,7 @@ OUTLOOK_ATTACHMENT_BYTES = 3 * 1024 * 1024
 
 def courtesy_problems(config: Config, now: datetime, text: str) -> list[str]:
     """Every problem with the courtesy notices; `text` is the config file's, for lines."""
-    found = [_at(text, key, problem) for key, problem in _settings(config)]
+    found = [at_line(text, key, problem) for key, problem in _settings(config)]
     return found + _templates(config, now) + _closed_clients_booked(config, now)
 
 
@@ -96,18 +94,8 @@ def _templates(config: Config, now: datetime) -> list[str]:
         for kind in COURTESY_KINDS:
             if not (library.has(kind, language) or wanted[kind]):
                 continue
-            facts = sample_courtesy(kind, language, now)
             try:
-                variables = courtesy_variables(facts, config.practitioner, config.policy)
-                rendered = library.render(kind, language, variables)
-                build_message(
-                    rendered,
-                    to_name=facts.client_name,
-                    to_email=facts.client_email,
-                    practitioner=config.practitioner,
-                    ref="FW-CHECK",
-                    now=now,
-                )
+                sample_message(config, library, kind, language, now, ref="FW-CHECK", attach=False)
             except (FairWarningError, ValueError) as exc:
                 problems.append(f"template {language}/{kind}: {exc}")
     return problems
@@ -124,8 +112,3 @@ def _closed_clients_booked(config: Config, now: datetime) -> list[str]:
         return booked_after_closure(db, now)
     finally:
         db.close()
-
-
-def _at(text: str, key: str, problem: str) -> str:
-    line = line_of(text, key) if text else None
-    return f"{f'line {line}, ' if line else ''}{key}: {problem}"

@@ -36,6 +36,12 @@ def line_of(text: str, dotted: str) -> int | None:
     return first + 1 if first else None
 
 
+def at_line(text: str, key: str, problem: str) -> str:
+    """`problem` about `key`, led by the key's line in the file when it can be found."""
+    line = line_of(text, key) if text else None
+    return f"{f'line {line}, ' if line else ''}{key}: {problem}"
+
+
 _AT_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 _DURATION = re.compile(r"^\d+(?:\.\d+)?\s*[smhdw]\w*$", re.IGNORECASE)
 _TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")

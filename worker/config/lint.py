@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from worker.config.file import Config
-from worker.config.lines import line_of
+from worker.config.lines import at_line
 
 # What `fairwarning init` writes for the practitioner to replace.
 PLACEHOLDERS = {
@@ -38,7 +38,7 @@ def mistakes(config: Config, text: str) -> list[str]:
         key = f"clients.{index}.email"
         if not is_address(client.email):
             found.append(
-                _at(
+                at_line(
                     text,
                     key,
                     f"{client.email!r} is not an email address; write it as "
@@ -49,7 +49,7 @@ def mistakes(config: Config, text: str) -> list[str]:
         address = client.email.strip().lower()
         if address in seen:
             found.append(
-                _at(
+                at_line(
                     text,
                     key,
                     f"{client.email} is listed twice (also clients.{seen[address]}); "
@@ -72,11 +72,11 @@ def _placeholders(config: Config, text: str) -> list[str]:
         texts = value.values() if isinstance(value, dict) else [value]
         left = [p for p in PLACEHOLDERS[key] for written in texts if p in str(written)]
         if left:
-            found.append(_at(text, key, f"{left[0]!r} is the starter's placeholder; put yours"))
+            found.append(at_line(text, key, f"{left[0]!r} is the starter's placeholder; put yours"))
     for index, client in enumerate(config.clients):
         if client.email.strip().lower() in PLACEHOLDERS["clients.email"]:
             found.append(
-                _at(
+                at_line(
                     text,
                     f"clients.{index}.email",
                     f"{client.email} is the starter's sample "
@@ -84,8 +84,3 @@ def _placeholders(config: Config, text: str) -> list[str]:
                 )
             )
     return found
-
-
-def _at(text: str, key: str, problem: str) -> str:
-    line = line_of(text, key)
-    return f"{f'line {line}, ' if line else ''}{key}: {problem}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from email.message import EmailMessage
 
 from worker.clients import load_directory
 from worker.config import Config
@@ -16,7 +17,7 @@ from worker.notices.courtesy import (
     sample_courtesy,
 )
 from worker.notices.message import build_message
-from worker.notices.templates import TemplateLibrary
+from worker.notices.templates import RenderedNotice, TemplateLibrary
 from worker.notices.wording import notice_variables, sample_facts
 
 
@@ -41,60 +42,7 @@ def render_preview(
         )
     wanted = language or (client.language if client else None)
     chosen = library.choose_language(wanted, config.practitioner.language)
-    if kind in COURTESY_KINDS:
-        return _courtesy(config, library, kind, chosen, client, now)
-    facts = sample_facts(kind, chosen, now)
-    if client is not None:
-        facts = replace(
-            facts,
-            client_name=client.name or facts.client_name,
-            client_email=client.email,
-            time_zone=client.time_zone or config.practitioner.time_zone,
-            prepaid_balance=client.prepaid_balance,
-        )
-    rendered = library.render(
-        kind, chosen, notice_variables(facts, config.practitioner, config.policy)
-    )
-    message = build_message(
-        rendered,
-        to_name=facts.client_name,
-        to_email=facts.client_email,
-        practitioner=config.practitioner,
-        ref="FW-PREVIEW",
-        now=now,
-    )
-    headers = "\n".join(f"{k}: {v}" for k, v in message.items() if k.lower() != "content-type")
-    return f"{headers}\n\n{rendered.text}", rendered.html
-
-
-def _courtesy(
-    config: Config,
-    library: TemplateLibrary,
-    kind: str,
-    language: str,
-    client: Client | None,
-    now: datetime,
-) -> tuple[str, str | None]:
-    """A welcome, a note before a session or a closure, with sample details."""
-    facts = sample_courtesy(kind, language, now)
-    if client is not None:
-        facts = replace(
-            facts,
-            client_name=client.name or facts.client_name,
-            client_email=client.email,
-            time_zone=client.time_zone or config.practitioner.time_zone,
-        )
-    variables = courtesy_variables(facts, config.practitioner, config.policy)
-    rendered = library.render(kind, language, variables)
-    message = build_message(
-        rendered,
-        to_name=facts.client_name,
-        to_email=facts.client_email,
-        practitioner=config.practitioner,
-        ref="FW-PREVIEW",
-        now=now,
-        attachments=notice_attachments(kind, config.practitioner),
-    )
+    message, rendered = sample_message(config, library, kind, chosen, now, client=client)
     headers = "\n".join(
         f"{k}: {v}" for k, v in message.items() if k.lower() not in ("content-type", "mime-version")
     )
@@ -103,3 +51,53 @@ def _courtesy(
         for part in message.iter_attachments()
     )
     return f"{headers}\n\n{rendered.text}{attached}", rendered.html
+
+
+def sample_message(
+    config: Config,
+    library: TemplateLibrary,
+    kind: str,
+    language: str,
+    now: datetime,
+    *,
+    client: Client | None = None,
+    ref: str = "FW-PREVIEW",
+    attach: bool = True,
+) -> tuple[EmailMessage, RenderedNotice]:
+    """A notice of any kind with sample session details (or `client`'s), rendered and built
+    into the email the client would get; `attach=False` leaves the policy document out (check
+    reports it on its own). Raises TemplateError or ValueError."""
+    if kind in COURTESY_KINDS:
+        courtesy = sample_courtesy(kind, language, now)
+        if client is not None:
+            courtesy = replace(
+                courtesy,
+                client_name=client.name or courtesy.client_name,
+                client_email=client.email,
+                time_zone=client.time_zone or config.practitioner.time_zone,
+            )
+        name, email = courtesy.client_name, courtesy.client_email
+        variables = courtesy_variables(courtesy, config.practitioner, config.policy)
+    else:
+        facts = sample_facts(kind, language, now)
+        if client is not None:
+            facts = replace(
+                facts,
+                client_name=client.name or facts.client_name,
+                client_email=client.email,
+                time_zone=client.time_zone or config.practitioner.time_zone,
+                prepaid_balance=client.prepaid_balance,
+            )
+        name, email = facts.client_name, facts.client_email
+        variables = notice_variables(facts, config.practitioner, config.policy)
+    rendered = library.render(kind, language, variables)
+    message = build_message(
+        rendered,
+        to_name=name,
+        to_email=email,
+        practitioner=config.practitioner,
+        ref=ref,
+        now=now,
+        attachments=notice_attachments(kind, config.practitioner) if attach else [],
+    )
+    return message, rendered
