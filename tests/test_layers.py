@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 LAYERS = (
-    ("worker.model", "worker.errors", "worker.durations"),
+    ("worker.model", "worker.errors", "worker.durations", "worker.addresses"),
     ("worker.config", "worker.store", "worker.private_files"),
     ("worker.clients",),
     ("worker.notices",),

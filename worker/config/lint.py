@@ -6,8 +6,7 @@ check` can report them all at once.
 
 from __future__ import annotations
 
-import re
-
+from worker.addresses import is_address
 from worker.config.file import Config
 from worker.config.lines import at_line
 
@@ -18,16 +17,6 @@ PLACEHOLDERS = {
     "practitioner.signature": ("Your Name",),
     "clients.email": ("client@example.org",),
 }
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_ADDRESS = re.compile(
-    rf"^{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
-)
-
-
-def is_address(value: str) -> bool:
-    """Whether `value` is one plain email address (name@domain.tld), nothing more."""
-    return bool(_ADDRESS.match(value.strip()))
 
 
 def mistakes(config: Config, text: str) -> list[str]:

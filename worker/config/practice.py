@@ -9,6 +9,7 @@ from typing import Literal
 from babel import Locale, UnknownLocaleError
 from pydantic import Field, field_validator
 
+from worker.addresses import is_address
 from worker.config.fields import Duration, Section, check_zone
 from worker.config.hours import check_working_hours
 from worker.config.money import Fee
@@ -115,7 +116,7 @@ class Practitioner(Section):
     @field_validator("email")
     @classmethod
     def _looks_like_address(cls, value: str) -> str:
-        if "@" not in value or any(c in value for c in "\r\n<>, "):
+        if not is_address(value):
             raise ValueError(f"{value!r} is not an email address")
         return value.strip()
 
@@ -128,7 +129,7 @@ class Practitioner(Section):
 def addresses(values: tuple[str, ...]) -> tuple[str, ...]:
     """Plain addresses, lower-cased; anything else is refused with the value named."""
     for value in values:
-        if "@" not in value or any(c in value.strip() for c in "\r\n<>, "):
+        if not is_address(value):
             raise ValueError(f"{value!r} is not an email address; write it as name@domain")
     return tuple(v.strip().lower() for v in values)
 

@@ -18,6 +18,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from worker.addresses import plain_address
 from worker.config import Practitioner
 from worker.model import REF_HEADER
 from worker.notices.templates import RenderedNotice
@@ -25,10 +26,6 @@ from worker.notices.wording import person_name
 
 # Whitespace and every C0/C1 control character, plus the Unicode line and paragraph breaks.
 _UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_LOCAL_PART = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*$")
-_DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 
 
 @dataclass(frozen=True)
@@ -48,22 +45,6 @@ def header_text(value: str) -> str:
     (CVE-2024-6923) then writes out raw as a new header.
     """
     return _UNSAFE.sub(" ", value).strip().replace("=?", "= ?")
-
-
-def plain_address(value: str) -> Address:
-    """One bare address (`someone@example.org`), or ValueError naming the value.
-
-    Display names, lists, comments, quoted local parts and non-ASCII local parts are
-    refused; an international domain is converted to its ASCII (IDNA) form.
-    """
-    local, at, domain = value.strip().rpartition("@")
-    try:
-        ascii_domain = domain.encode("idna").decode("ascii") if domain else ""
-    except UnicodeError:
-        ascii_domain = ""
-    if not (at and _LOCAL_PART.match(local) and _DOMAIN.match(ascii_domain)):
-        raise ValueError(f"{value!r} is not a single plain email address")
-    return Address(username=local, domain=ascii_domain)
 
 
 def build_message(

@@ -19,11 +19,11 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from worker.addresses import client_address
 from worker.config import Config, Policy
 from worker.errors import FairWarningError
 from worker.model import Client, Decision, Verdict
 from worker.notices.courtesy import CourtesyFacts
-from worker.notices.message import plain_address
 from worker.notices.templates import TemplateLibrary
 from worker.pipeline import courtesy as notes
 from worker.pipeline.ladder import describe_span
@@ -80,13 +80,7 @@ def plan_closure(
     desk: Desk, email: str, *, reason: str, effective: date, outstanding: str = ""
 ) -> ClosurePlan:
     """The closure `close-client` would send, or FairWarningError naming what to fix."""
-    address = email.strip().lower()
-    try:
-        plain_address(address)
-    except ValueError:
-        raise FairWarningError(
-            f"{email!r} is not an email address; give the client's address, e.g. sam@example.org"
-        ) from None
+    address = client_address(email)
     if not reason.strip():
         raise FairWarningError("--reason is empty; say in a sentence why the relationship ends")
     today = desk.now.astimezone(ZoneInfo(desk.practitioner_zone)).date()

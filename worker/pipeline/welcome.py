@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from worker.addresses import client_address
 from worker.config import Config
 from worker.errors import FairWarningError
 from worker.model import Client, Session
 from worker.notices.courtesy import CourtesyFacts
-from worker.notices.message import plain_address
 from worker.notices.templates import TemplateLibrary
 from worker.pipeline import courtesy as notes
 from worker.pipeline.casework import Desk
@@ -79,13 +79,7 @@ class WelcomePlan:
 
 def plan_welcome(desk: Desk, email: str) -> WelcomePlan:
     """The welcome `fairwarning welcome EMAIL` would send, or FairWarningError saying why not."""
-    address = email.strip().lower()
-    try:
-        plain_address(address)
-    except ValueError:
-        raise FairWarningError(
-            f"{email!r} is not an email address; give the client's address, e.g. sam@example.org"
-        ) from None
+    address = client_address(email)
     note = clients_seen.note(desk.db, address)
     if note is not None and note.closed_for(simulated=desk.simulated):
         raise FairWarningError(
