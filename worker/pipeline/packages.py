@@ -104,12 +104,17 @@ def spend_sessions_held(
     practitioner: str,
     markers: tuple[str, ...],
     now: datetime,
+    since: datetime | None = None,
+    first_seen: tuple[str, ...] = (),
 ) -> list[Entry]:
     """Spend one prepaid session for each client of each session that ended by `now` and took
-    place; each (session, occurrence, client) once. Sessions that ended before a client's
-    package was opened were counted in its opening balance."""
+    place; each (session, occurrence, client) once. Only sessions that ended after `since`
+    (the last good poll) or were `first_seen` now are looked at: earlier ones were settled
+    then. Sessions that ended before a client's package was opened were counted in its
+    opening balance."""
     spent = []
-    for session in packages.ended_sessions(db, account, now):
+    ended = packages.ended_sessions(db, account, now, since=since, also=first_seen)
+    for session in ended:
         if session.cancelled or has_marker(session, markers):
             continue
         for client in _attending(session, directory, practitioner):

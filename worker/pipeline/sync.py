@@ -15,6 +15,7 @@ transaction: after a crash either all of a poll's effects exist or none do.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from worker.model import CalendarChanges, Decision, Fact
 from worker.pipeline import packages
@@ -68,7 +69,7 @@ def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
             for fact in sorted(seen.facts, key=lambda f: f.cancelled_at.latest):
                 decisions += file_fact(desk, fact)
         sync_state.save_sessions(db, desk.account, seen.upserts)
-        _spend_sessions_held(desk)
+        _spend_sessions_held(desk, state.last_success_at, tuple(s.key for s in seen.upserts))
         greet_new_clients(desk, seen.upserts, baseline=baseline)
         plan_session_notes(desk, seen.facts, seen.upserts, baseline=baseline)
         sync_state.forget_sessions_before(db, desk.account, desk.now - sync_state.SNAPSHOT_KEEP)
@@ -86,7 +87,7 @@ def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
     )
 
 
-def _spend_sessions_held(desk: Desk) -> None:
+def _spend_sessions_held(desk: Desk, since: datetime | None, first_seen: tuple[str, ...]) -> None:
     """Sessions that ended and took place spend a prepaid session (before the snapshot
     forgets them, so one that ended during an outage is spent when first seen)."""
     for entry in packages.spend_sessions_held(
@@ -96,6 +97,8 @@ def _spend_sessions_held(desk: Desk) -> None:
         practitioner=desk.practice.practitioner_email,
         markers=desk.practice.policy.markers,
         now=desk.now,
+        since=since,
+        first_seen=first_seen,
     ):
         audit(desk.db, desk.now, desk.account, "package", f"{entry.client_email}: {entry.note}")
 

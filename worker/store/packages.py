@@ -6,6 +6,7 @@ Entries with an `entry_key` (a session, a forfeit, its undoing, an opening) exis
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,18 +133,28 @@ def opened_at(db: sqlite3.Connection, client_email: str) -> datetime | None:
 
 def forfeit_spent(db: sqlite3.Connection, decision_id: int) -> bool:
     """Whether the forfeit of this case spent a prepaid session (and it was not given back)."""
-    spent = has_entry(db, f"forfeit:{decision_id}")
     row = db.execute(
         "SELECT change FROM package_entries WHERE entry_key = ?", (f"forfeit:{decision_id}",)
     ).fetchone()
-    return spent and row is not None and int(row["change"]) < 0
+    return row is not None and int(row["change"]) < 0
 
 
-def ended_sessions(db: sqlite3.Connection, account: str, now: datetime) -> list[Session]:
-    """The account's remembered sessions that had ended by `now`, oldest first."""
+def ended_sessions(
+    db: sqlite3.Connection,
+    account: str,
+    now: datetime,
+    *,
+    since: datetime | None = None,
+    also: tuple[str, ...] = (),
+) -> list[Session]:
+    """The account's remembered sessions that had ended by `now`, oldest first: those that
+    ended after `since` (all when None), and the sessions keyed in `also` (first seen now)."""
+    after = utc_text(since) if since else None
     rows = db.execute(
-        "SELECT body FROM sessions WHERE account = ? AND end_at <= ? ORDER BY end_at, key",
-        (account, utc_text(now)),
+        "SELECT body FROM sessions WHERE account = ? AND end_at <= ?"
+        " AND (? IS NULL OR end_at > ? OR key IN (SELECT value FROM json_each(?)))"
+        " ORDER BY end_at, key",
+        (account, utc_text(now), after, after, json.dumps(list(also))),
     )
     return [session_from_json(row["body"]) for row in rows]
 
