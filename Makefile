@@ -34,7 +34,8 @@ typecheck: $(STAMP)
 unit: $(STAMP) system-deps
 	$(BIN)/pytest -q
 
-# Chromium from Debian for the browser test; installed when missing and running as root.
+# Debian packages the tests need (chromium, systemd, e2fsprogs, util-linux); installed when
+# missing and running as root, else it stops and says how.
 system-deps:
 	.ci/system-deps
 

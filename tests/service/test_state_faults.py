@@ -113,7 +113,7 @@ def immutable() -> Iterator[Callable[..., None]]:
     """`chattr +i` on files, undone at the end; the test fails (not skips) if it cannot."""
     chattr = shutil.which("chattr")
     if os.geteuid() != 0 or chattr is None:
-        pytest.skip("needs root and chattr (CAP_LINUX_IMMUTABLE) to make a file immutable")
+        pytest.fail("needs root and chattr (CAP_LINUX_IMMUTABLE): run `make test` as root")
     made: list[Path] = []
 
     def make(*paths: Path, on: bool = True) -> None:

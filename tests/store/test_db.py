@@ -218,7 +218,7 @@ def test_a_missing_folder_is_the_cantopen_fault_and_a_look_says_whom_to_run_as(
 def test_a_write_the_filesystem_refuses_is_the_io_fault(db_file: Path) -> None:
     chattr = shutil.which("chattr")
     if os.geteuid() != 0 or chattr is None:
-        pytest.skip("needs root and chattr to make the open -wal file refuse writes")
+        pytest.fail("needs root and chattr to make the -wal file refuse writes: run as root")
     db = sqlite3.connect(db_file, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("INSERT INTO audit (at, account, event, detail) VALUES ('t', 'a', 'e', 'd')")
