@@ -27,7 +27,7 @@ from tests.cli.practice import ALEX, FAIRWARNING, PRIYA, SAM, Practice, Run, run
 from tests.practice import Practice as MemoryPractice
 from worker.cli.main import this_command
 from worker.cli.reports import Reader, cases_table, print_records
-from worker.cli.times import local_clock, local_time
+from worker.service.times import local_clock, local_time
 from worker.store import views
 
 LONDON = ZoneInfo("Europe/London")

@@ -16,7 +16,7 @@ from typing import NoReturn
 import click
 
 from worker.cli.reports import Reader
-from worker.config import Config, FileSenderSettings, load_config
+from worker.config import Config, load_config
 from worker.errors import FairWarningError
 from worker.store.db import database_path, open_database, open_existing
 from worker.store.faults import classify
@@ -33,14 +33,6 @@ def reader(config: Config) -> Reader:
     """How tables show things to this practitioner: their zone, their dry-run folders."""
     folders = tuple(dry_run_folder(config, account.name) for account in config.accounts)
     return Reader(config.practitioner.time_zone, utcnow(), folders)
-
-
-def notices_folder(config: Config, account: str) -> Path | None:
-    """Where the account's notices are written instead of mailed (dry-run, or a file sender)."""
-    if config.policy.mode == "dry-run":
-        return dry_run_folder(config, account)
-    settings = next((a.sender for a in config.accounts if a.name == account), None)
-    return settings.folder if isinstance(settings, FileSenderSettings) else None
 
 
 _COMMAND = re.compile(r"`[^`]*`")

@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from worker.cli.times import local_time
 from worker.pipeline.cycle import AccountReport
 from worker.pipeline.delivery import Sent
+from worker.service.times import local_time
 from worker.store.db import from_utc_text
 
 # Below this width a table of six or seven columns folds every cell: one block per record reads

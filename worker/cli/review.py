@@ -22,13 +22,11 @@ from worker.cli.common import (
     existing_state,
     fail,
     load,
-    notices_folder,
     reader,
     utcnow,
 )
 from worker.cli.report import export_casefile
 from worker.cli.reports import cases_table, print_records
-from worker.cli.times import local_clock
 from worker.config import Config
 from worker.durations import format_duration
 from worker.errors import FairWarningError
@@ -36,7 +34,9 @@ from worker.pipeline.casework import Desk, approve_notice, waive_notice
 from worker.pipeline.casework import approve as approve_case
 from worker.pipeline.casework import waive as waive_case
 from worker.pipeline.delivery import Departure, departure
+from worker.service.folders import notices_folder
 from worker.service.health import worker_running
+from worker.service.times import local_clock
 from worker.store import views
 from worker.store.db import transaction
 from worker.wiring import desk_for

@@ -10,12 +10,13 @@ from typing import NoReturn
 
 import click
 
-from worker.cli.common import EXIT_BROKEN, echo_fitted, load, notices_folder, utcnow
-from worker.cli.times import local_time
+from worker.cli.common import EXIT_BROKEN, echo_fitted, load, utcnow
 from worker.errors import FairWarningError, NoState
 from worker.pipeline.alerts import describe_routes
+from worker.service.folders import notices_folder
 from worker.service.health import describe, exit_code, health, read_fault, worker_running
 from worker.service.lifecycle import fault_path, heartbeat_path
+from worker.service.times import local_time
 from worker.store.db import database_path, open_existing, utc_text
 from worker.store.faults import classify
 

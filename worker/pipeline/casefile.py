@@ -17,7 +17,7 @@ from worker.notices.casefile import AS_RENDERED, CaseFile, NoticeCopy
 from worker.notices.courtesy import courtesy_variables
 from worker.notices.templates import TemplateLibrary
 from worker.notices.wording import NoticeFacts, notice_variables
-from worker.pipeline.delivery import stored_facts
+from worker.pipeline.compose import stored_facts
 from worker.store import casefile, outbox, views
 
 

@@ -7,26 +7,16 @@ A notice whose template fails stays queued (and is reported) so fixing the templ
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from worker.config import Policy, Practitioner
 from worker.errors import AccountNeedsPractitioner, TemplateError
-from worker.model import Money
-from worker.notices.courtesy import (
-    COURTESY_KINDS,
-    CourtesyFacts,
-    courtesy_variables,
-    notice_attachments,
-)
-from worker.notices.message import build_message
 from worker.notices.quiet import quiet_until
 from worker.notices.templates import TemplateLibrary
-from worker.notices.wording import NoticeFacts, OtherSession, notice_variables
-from worker.pipeline.free_times import with_free_times
+from worker.pipeline.compose import compose, stored_facts
 from worker.pipeline.sender import Delivery, Outcome, Sender
 from worker.store import outbox, sync_state
 from worker.store.audit import audit
@@ -145,43 +135,6 @@ def departure(
     )
 
 
-def stored_facts(row: NoticeRow) -> NoticeFacts | CourtesyFacts:
-    """The notice facts frozen in the outbox row when the decision (or courtesy notice) was
-    made."""
-    if row.kind in COURTESY_KINDS:
-        return CourtesyFacts.from_json(row.facts)
-    body = row.facts
-    return NoticeFacts(
-        kind=body["kind"],
-        client_name=body["client_name"],
-        client_email=body["client_email"],
-        language=body["language"],
-        time_zone=body["time_zone"],
-        session_title=body["session_title"],
-        start=datetime.fromisoformat(body["start"]),
-        end=datetime.fromisoformat(body["end"]),
-        all_day=body["all_day"],
-        cancelled_at=datetime.fromisoformat(body["cancelled_at"]),
-        notice=timedelta(seconds=body["notice_seconds"]),
-        offence=body["offence"],
-        next_step=body["next_step"],
-        prepaid_balance=body["prepaid_balance"],
-        warned_at=datetime.fromisoformat(body["warned_at"]) if body.get("warned_at") else None,
-        policy_sent_at=datetime.fromisoformat(body["policy_sent_at"])
-        if body.get("policy_sent_at")
-        else None,
-        fee=Money(Decimal(body["fee"]["amount"]), body["fee"]["currency"])
-        if body.get("fee")
-        else None,
-        other_sessions=tuple(
-            OtherSession(
-                datetime.fromisoformat(o["start"]), datetime.fromisoformat(o["end"]), o["all_day"]
-            )
-            for o in body.get("other_sessions", ())
-        ),
-    )
-
-
 def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
     facts = stored_facts(row)
     quiet = post.policy.quiet_hours
@@ -192,33 +145,12 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
                 outbox.postpone(post.db, row.id, until, f"quiet hours in {facts.time_zone}")
             return None
     try:
-        language = post.templates.choose_language(facts.language, post.practitioner.language)
-        # Dates follow the template's language: French dates in an English text read oddly.
-        facts = replace(facts, language=language)
-        if isinstance(facts, NoticeFacts):  # free times are found now, so they are fresh
-            facts = with_free_times(post.db, facts, post.practitioner, post.policy, now)
-        variables = (
-            notice_variables(facts, post.practitioner, post.policy)
-            if isinstance(facts, NoticeFacts)
-            else courtesy_variables(facts, post.practitioner, post.policy)
-        )
-        rendered = post.templates.render(row.kind, language, variables)
-        attachments = notice_attachments(row.kind, post.practitioner)
+        message = compose(post.db, row, post.templates, post.practitioner, post.policy, now)
     except TemplateError as exc:
         with transaction(post.db):
             outbox.set_state(post.db, row.id, "queued", now, detail=f"not rendered: {exc}")
             audit(post.db, now, post.account, "template problem", f"{row.ref}: {exc}")
         return _stayed(row, "queued", f"{exc}")
-    try:
-        message = build_message(
-            rendered,
-            to_name=facts.client_name,
-            to_email=row.client_email,
-            practitioner=post.practitioner,
-            ref=row.ref,
-            now=now,
-            attachments=attachments,
-        )
     except ValueError as exc:
         # A bad address will not get better by retrying: it waits for the practitioner.
         return _record(post, row, Delivery(Outcome.REJECTED, detail=f"not sendable: {exc}"), now)
