@@ -37,6 +37,7 @@ from worker.cli.reports import cycle_table, notice_words, print_records
 from worker.cli.service import service_group
 from worker.cli.status import status
 from worker.cli.testsend import test_send
+from worker.cli.web import web as web_group
 from worker.config import Config, default_config_path, json_schema, load_config
 from worker.errors import FairWarningError
 from worker.notices.courtesy import COURTESY_KINDS
@@ -256,3 +257,4 @@ main.add_command(clients_group)
 main.add_command(alerts_group)
 main.add_command(auth_group)
 main.add_command(service_group)
+main.add_command(web_group)

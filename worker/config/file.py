@@ -22,6 +22,7 @@ from worker.config.alerts import AlertSettings
 from worker.config.fields import Duration, Section
 from worker.config.lines import explain_toml, line_of
 from worker.config.practice import ClientEntry, Policy, Practitioner
+from worker.config.web import WebSettings
 from worker.errors import ConfigError
 
 
@@ -42,6 +43,7 @@ class Config(Section):
     )
     poll_interval: Duration = Field(timedelta(seconds=60), description="Time between polls.")
     alerts: AlertSettings = AlertSettings()
+    web: WebSettings = WebSettings()
 
     @model_validator(mode="after")
     def _unique_account_names(self) -> Config:
