@@ -58,6 +58,28 @@ def test_cases_waiting_for_review_are_listed_once_a_day_at_the_digest_hour(
     assert len(practice.alerts()) == 2, "still waiting the next day: a new digest"
 
 
+def test_with_a_public_console_the_digest_links_each_case_to_its_page(tmp_path: Path) -> None:
+    practice = Practice(tmp_path, policy={"mode": "review"})
+    web = practice.config.web.model_copy(update={"public_url": "https://fw.example.org"})
+    practice.config = practice.config.model_copy(update={"web": web})
+    practice.worker = practice.build_worker()
+    practice.clock.now = datetime(2026, 11, 23, 8, 5, tzinfo=UTC)
+    practice.late_decline()
+    practice.cycle()
+    [digest] = practice.alerts()
+    [case] = practice.query("SELECT id FROM decisions WHERE status = 'open'")
+    assert f"https://fw.example.org/review/{case['id']}" in _text(digest)
+
+
+def test_without_a_public_console_the_digest_has_no_link(tmp_path: Path) -> None:
+    practice = Practice(tmp_path, policy={"mode": "review"})
+    practice.clock.now = datetime(2026, 11, 23, 8, 5, tzinfo=UTC)
+    practice.late_decline()
+    practice.cycle()
+    [digest] = practice.alerts()
+    assert "console" not in _text(digest)
+
+
 def test_a_send_that_ended_unknown_is_reported_once_with_what_to_check(
     practice: Practice,
 ) -> None:

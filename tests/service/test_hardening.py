@@ -70,6 +70,29 @@ def test_systemd_accepts_the_generated_unit(config_path: Path, tmp_path: Path) -
     assert complaints == [], verified.stderr
 
 
+def test_the_console_gets_its_own_hardened_unit(config_path: Path, tmp_path: Path) -> None:
+    text = config_path.read_text(encoding="utf-8")
+    config_path.write_text(f'templates_dir = "my-notices"\n{text}', encoding="utf-8")
+    config, _ = load_config(config_path)
+    unit = unit_for(config, config_path, user=False, key_file=None, web=True)
+    assert unit.path.name == "fairwarning-web.service"
+    assert f"--config {config_path} web" in unit.text
+    assert "ProtectSystem=strict" in unit.text
+    assert f"ReadWritePaths=-{config.state_dir}" in unit.text
+    assert f"ReadWritePaths=-{config.templates_dir}" in unit.text, "saving a notice needs it"
+    assert "ExecReload" not in unit.text
+    assert unit.commands[1] == "systemctl enable --now fairwarning-web.service"
+    path = tmp_path / "fairwarning-web.service"
+    path.write_text(unit.text)
+    verified = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verified.returncode == 0, verified.stderr
+
+
 def test_service_install_print_writes_nothing(config_path: Path, tmp_path: Path) -> None:
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
     shown = subprocess.run(

@@ -37,6 +37,7 @@ from worker.cli.reports import cycle_table, notice_words, print_records
 from worker.cli.service import service_group
 from worker.cli.status import status
 from worker.cli.testsend import test_send
+from worker.cli.web import demo_password
 from worker.cli.web import web as web_group
 from worker.config import Config, default_config_path, json_schema, load_config
 from worker.errors import FairWarningError
@@ -229,6 +230,11 @@ def demo_command(folder: Path) -> None:
     command = f"{this_command()} --config {shlex.quote(str(config_path))}"
     click.echo(f"\nThen look around (from this folder):\n  {command} review")
     click.echo(f"  {command} history\n  {command} status")
+    address = f"http://{config.web.host}:{config.web.port}"
+    click.echo(
+        f"\nOr in a browser: {command} web\n  then open {address} and log in with the demo "
+        f"password {demo_password(config.state_dir)}"
+    )
 
 
 def this_command(argv0: str | None = None) -> str:

@@ -25,11 +25,18 @@ def service_group() -> None:
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help=f"File holding the token encryption key, passed as the {KEY_CREDENTIAL} credential.",
 )
+@click.option("--web", is_flag=True, help="The console's unit (`fairwarning web`) instead.")
 @click.pass_context
-def install(ctx: click.Context, user: bool, only_print: bool, key_file: Path | None) -> None:
-    """Write a hardened unit that runs `fairwarning run` with this configuration."""
+def install(
+    ctx: click.Context, user: bool, only_print: bool, key_file: Path | None, web: bool
+) -> None:
+    """Write a hardened unit that runs `fairwarning run` with this configuration.
+
+    With --web, a second unit for the console; set its password first with
+    `fairwarning web set-password`.
+    """
     config = load(ctx)
-    unit = unit_for(config, ctx.obj["config_path"], user=user, key_file=key_file)
+    unit = unit_for(config, ctx.obj["config_path"], user=user, key_file=key_file, web=web)
     if only_print:
         click.echo(unit.text)
         return

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 import click
 
 from worker.cli.common import fail, load
 from worker.errors import FairWarningError
-from worker.web.keys import set_password
+from worker.private_files import read_private, write_private
+from worker.web.keys import console_dir, set_password
 
 
 @click.group(invoke_without_command=True)
@@ -26,7 +30,7 @@ def web(ctx: click.Context, host: str | None, port: int | None) -> None:
 
     config = load(ctx)
     try:
-        serve(config, host=host, port=port)
+        serve(config, host=host, port=port, config_path=ctx.obj["config_path"])
     except FairWarningError as exc:
         fail(exc)
 
@@ -45,3 +49,18 @@ def set_password_command(ctx: click.Context) -> None:
         f"Password set (its Argon2id hash is in {config.state_dir / 'console'}, 0600). "
         "Start the console with: fairwarning web"
     )
+
+
+def demo_password(state_dir: Path) -> str:
+    """The demo console's password: made on the demo's first run, the same ever after.
+
+    Kept beside the hash in the demo's own state folder; a real practice never has one
+    (its password is only ever typed, at `fairwarning web set-password`).
+    """
+    kept = console_dir(state_dir) / "demo-password"
+    if kept.is_file():
+        return read_private(kept).decode()
+    password = f"demo-{secrets.token_urlsafe(9)}"
+    set_password(state_dir, password)
+    write_private(kept, password.encode())
+    return password

@@ -132,10 +132,15 @@ def _digest(
             "client": c["client_email"] or "-",
             "session": c["title"],
             "reasons": c["reasons"],
+            "link": console_link(config, f"/review/{c['id']}"),
         }
         for c in views.cases(db, account=account, status="open")
     ]
-    waiting += [courtesy_case(n) for n in courtesy.waiting(db, account) if n["state"] == "review"]
+    waiting += [
+        {**courtesy_case(n), "link": console_link(config, f"/review/notice/{n['ref']}")}
+        for n in courtesy.waiting(db, account)
+        if n["state"] == "review"
+    ]
     suggestions = [
         {"client": s.client_email, "reasons": s.reasons(config.policy)}
         for s in closure_suggestions(db, config.policy, now)
@@ -144,6 +149,14 @@ def _digest(
     if not waiting and not suggestions:
         return []
     return [Alert(key, "alert_digest", {**base, "cases": waiting, "suggestions": suggestions})]
+
+
+def console_link(config: Config, path: str) -> str:
+    """The page in the practitioner's console, when they said where it is (`web.public_url`).
+
+    The link carries no power of its own: opening it still asks for the console's password.
+    """
+    return f"{config.web.public_url}{path}" if config.web.public_url else ""
 
 
 def _local(moment: datetime, config: Config) -> str:
@@ -363,6 +376,7 @@ def sample_alert(kind: str, config: Config) -> dict[str, Any]:
                     "client": "priya@example.org",
                     "session": "Coaching session",
                     "reasons": ["their note mentions 'hospital', which may be an emergency"],
+                    "link": console_link(config, "/review/7"),
                 }
             ],
             "suggestions": [

@@ -1,4 +1,5 @@
-"""`fairwarning service install`: a hardened systemd unit for `fairwarning run`."""
+"""`fairwarning service install`: hardened systemd units for `fairwarning run` and, with
+`--web`, for the console (`fairwarning web`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from worker.config import Config, FileSenderSettings
 from worker.private_files import KEY_CREDENTIAL
 
 UNIT_NAME = "fairwarning.service"
+WEB_UNIT_NAME = "fairwarning-web.service"
 
 
 @dataclass(frozen=True)
@@ -24,12 +26,16 @@ class Unit:
     user: bool
 
     @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
     def commands(self) -> list[str]:
         scope = "--user " if self.user else ""
         return [
             f"systemctl {scope}daemon-reload",
-            f"systemctl {scope}enable --now {UNIT_NAME}",
-            f"journalctl {scope}-u {UNIT_NAME} -f",
+            f"systemctl {scope}enable --now {self.name}",
+            f"journalctl {scope}-u {self.name} -f",
         ]
 
 
@@ -41,14 +47,27 @@ def executable() -> str:
     return shutil.which("fairwarning") or str(beside)
 
 
-def unit_for(config: Config, config_path: Path, *, user: bool, key_file: Path | None) -> Unit:
-    """The unit text for this configuration; nothing is written."""
+def unit_for(
+    config: Config, config_path: Path, *, user: bool, key_file: Path | None, web: bool = False
+) -> Unit:
+    """The unit text for this configuration; nothing is written.
+
+    The console's unit may also write the templates folder (saving an edited notice) and
+    listens where `[web]` says; both units share the state directory.
+    """
     writable = [config.state_dir] + [
         a.sender.folder for a in config.accounts if isinstance(a.sender, FileSenderSettings)
     ]
+    if web and config.templates_dir is not None:
+        writable.append(config.templates_dir)
+    what = (
+        "the practitioner's console"
+        if web
+        else "late-cancellation reminders and forfeiture notices"
+    )
     lines = [
         "[Unit]",
-        "Description=Fair Warning: late-cancellation reminders and forfeiture notices",
+        f"Description=Fair Warning: {what}",
         "After=network-online.target",
         "Wants=network-online.target",
         "StartLimitIntervalSec=1h",
@@ -56,8 +75,8 @@ def unit_for(config: Config, config_path: Path, *, user: bool, key_file: Path | 
         "",
         "[Service]",
         "Type=simple",
-        f"ExecStart={executable()} --config {config_path.resolve()} run",
-        "ExecReload=/bin/kill -HUP $MAINPID",
+        f"ExecStart={executable()} --config {config_path.resolve()} {'web' if web else 'run'}",
+        *([] if web else ["ExecReload=/bin/kill -HUP $MAINPID"]),
         "Restart=on-failure",
         "RestartSec=30s",
         "TimeoutStopSec=60s",
@@ -85,7 +104,7 @@ def unit_for(config: Config, config_path: Path, *, user: bool, key_file: Path | 
         if user
         else Path("/etc/systemd/system")
     )
-    return Unit(folder / UNIT_NAME, "\n".join(lines), user)
+    return Unit(folder / (WEB_UNIT_NAME if web else UNIT_NAME), "\n".join(lines), user)
 
 
 def install(unit: Unit) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,10 +25,13 @@ from worker.web.pages import login, today
 SESSION_COOKIE = "fairwarning_session"
 
 
-def build_console(config: Config, *, clock: Callable[[], datetime]) -> Starlette:
-    """The console for this configuration; refuses (NoPassword) until a password is set."""
+def build_console(
+    config: Config, *, clock: Callable[[], datetime], config_path: Path | None = None
+) -> Starlette:
+    """The console for this configuration (read from `config_path`, which settings quotes);
+    refuses (NoPassword) until a password is set."""
     key = session_key(config.state_dir)
-    console = Console(config=config, clock=clock)
+    console = Console(config=config, clock=clock, config_path=config_path)
     routes = [
         *login.ROUTES,
         *today.ROUTES,

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -36,6 +37,7 @@ class Console:
 
     config: Config
     clock: Callable[[], datetime]
+    config_path: Path | None = None  # the file `config` was read from, for settings' sources
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     pages: jinja2.Environment = field(
         default_factory=lambda: jinja2.Environment(

@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from worker.web.keys import password_generation
+
 # No inline script anywhere; the notice preview is a separate, sandboxed document.
 PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -77,6 +79,9 @@ def logged_in(endpoint: Endpoint) -> Endpoint:
     """The page needs a session; without one, the login page and then back here."""
 
     async def guarded(request: Request) -> Response:
+        generation = password_generation(request.app.state.console.config.state_dir)
+        if request.session.get("generation") != generation:
+            request.session.clear()
         if not request.session.get("user"):
             back = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
             return RedirectResponse(f"/login?next={back}", status_code=303)

@@ -6,6 +6,7 @@ makes a new signing key, so every session opened with the old password ends.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from pathlib import Path
 
@@ -53,6 +54,14 @@ def check_password(state_dir: Path, password: str) -> bool:
         return PasswordHasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def password_generation(state_dir: Path) -> str:
+    """Changes whenever the password is set: a session opened before that is over."""
+    try:
+        return hashlib.sha256(password_path(state_dir).read_bytes()).hexdigest()[:16]
+    except FileNotFoundError:
+        return ""
 
 
 def session_key(state_dir: Path) -> str:

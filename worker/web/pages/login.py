@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from worker.web.console import console_of
 from worker.web.guard import check_csrf, csrf_token, logged_in
-from worker.web.keys import check_password
+from worker.web.keys import check_password, password_generation
 
 
 async def login(request: Request) -> Response:
@@ -33,6 +33,7 @@ async def login(request: Request) -> Response:
         console.throttle.succeeded(address)
         request.session.clear()  # a fresh session: nothing carried over from before the login
         request.session["user"] = console.config.practitioner.email
+        request.session["generation"] = password_generation(state_dir)
         csrf_token(request)
         return RedirectResponse(_local(str(form.get("next", "/"))), status_code=303)
     console.throttle.failed(address)
