@@ -254,7 +254,8 @@ def this_command(argv0: str | None = None) -> str:
     return shlex.quote(shown)
 
 
-for command in (review.history, review.review, review.approve, review.waive, status, test_send):
+COMMANDS = (review.history, review.review, review.approve, review.waive, review.went_out)
+for command in (*COMMANDS, status, test_send):
     main.add_command(command)
 for command in (clients.welcome, clients.close_client_command, clients.reopen_client_command):
     main.add_command(command)

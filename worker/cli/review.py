@@ -1,11 +1,14 @@
-"""`history`, `review`, `approve` and `waive`: the practitioner's cases and decisions."""
+"""`history`, `review`, `approve`, `waive` and `went-out`: the practitioner's cases and
+decisions."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -28,15 +31,18 @@ from worker.cli.common import (
 from worker.cli.report import export_casefile
 from worker.cli.reports import cases_table, print_records
 from worker.config import Config
-from worker.durations import format_duration
 from worker.errors import FairWarningError
 from worker.pipeline.casework import Desk, approve_notice, waive_notice
 from worker.pipeline.casework import approve as approve_case
 from worker.pipeline.casework import waive as waive_case
+from worker.pipeline.choices import (
+    approve_gentler,
+    approve_gentler_notice,
+    choices_for,
+    confirm_sent,
+)
 from worker.pipeline.delivery import Departure, departure
-from worker.service.folders import notices_folder
-from worker.service.health import worker_running
-from worker.service.times import local_clock
+from worker.service.departures import departure_words
 from worker.store import views
 from worker.store.db import transaction
 from worker.wiring import desk_for
@@ -85,6 +91,7 @@ def review(ctx: click.Context) -> None:
     with existing_state(config, read_only=True) as db:
         waiting = views.needing_practitioner(db)
         notices, advice = review_beyond_cases(db, config)
+        choices = _choice_lines(config, db, waiting)
     if advice:
         click.echo("Consider ending the working relationship:")
         echo_fitted("\n".join(advice))
@@ -93,26 +100,83 @@ def review(ctx: click.Context) -> None:
         return
     if waiting:
         print_records(cases_table(waiting, "Waiting for you", reader(config)))
+        echo_fitted("\n".join(choices))
     echo_fitted("\n".join(notices))
-    click.echo("fairwarning approve ID  — send it\nfairwarning waive ID    — let it go")
+    echo_fitted(
+        "fairwarning approve ID            — send it\n"
+        "fairwarning approve ID --gentler  — send a reminder instead of the forfeit\n"
+        "fairwarning went-out ID           — it went out: you found it in your Sent folder\n"
+        "fairwarning waive ID              — let it go"
+    )
     sys.exit(EXIT_ATTENTION)
+
+
+_CHOICES = {
+    "approve": "approve {id}",
+    "gentler": "approve {id} --gentler (a reminder instead of the forfeit)",
+    "went-out": "went-out {id} (you found it in your Sent folder)",
+    "waive": "waive {id}",
+}
+
+
+def _choice_lines(
+    config: Config, db: sqlite3.Connection, waiting: list[dict[str, Any]]
+) -> list[str]:
+    """What you can do with each waiting case, oldest first: `case 12: approve 12 · …`."""
+    lines = []
+    for case in reversed(waiting):
+        desk = desk_for(config, db, case["account"], utcnow())
+        choices = [_CHOICES[c].format(id=case["id"]) for c in choices_for(desk, case["id"])]
+        if not choices:
+            continue
+        if case["notice_state"] == "unknown":
+            choices[0] += " (send it again)"
+        lines.append(f"  case {case['id']}: " + " · ".join(choices))
+    return ["What you can do:", *lines] if lines else []
 
 
 @click.command()
 @click.argument("case_id")
+@click.option(
+    "--gentler",
+    is_flag=True,
+    help="Send a reminder instead of the forfeit; the forfeit is withdrawn (and any prepaid "
+    "session it spent given back), and the reminder counts as a warning.",
+)
 @click.pass_context
-def approve(ctx: click.Context, case_id: str) -> None:
+def approve(ctx: click.Context, case_id: str, gentler: bool) -> None:
     """Send the notice for a case in review (or resend one whose send ended unknown).
 
     CASE_ID is a case number, or a notice reference (FW-…) such as a welcome's. Says when
     it will really go out: quiet hours, a sending pause and whether a service is running to
-    send it all decide that.
+    send it all decide that. With --gentler, a forfeit goes as a reminder instead.
     """
     if is_notice_ref(case_id):
-        act_on_notice(ctx, case_id, lambda desk: approve_notice(desk, case_id))
+        act = approve_gentler_notice if gentler else approve_notice
+        act_on_notice(ctx, case_id, lambda desk: act(desk, case_id))
         return
     number = case_number(case_id)
+    if gentler:
+        _act(ctx, lambda desk: approve_gentler(desk, number), number, then=_departure_words)
+        return
     _act(ctx, lambda desk: approve_case(desk, number), number, then=_departure_words)
+
+
+@click.command("went-out")
+@click.argument("case_id")
+@click.pass_context
+def went_out(ctx: click.Context, case_id: str) -> None:
+    """It went out: you found the notice whose send ended unknown in your Sent folder.
+
+    The notice is recorded as sent (so it counts as the client's warning) and is never sent
+    again. CASE_ID is a case number or a notice reference (FW-…). To send it again instead,
+    use `fairwarning approve ID`.
+    """
+    if is_notice_ref(case_id):
+        act_on_notice(ctx, case_id, lambda desk: confirm_sent(desk, case_id))
+        return
+    number = case_number(case_id)
+    _act(ctx, lambda desk: confirm_sent(desk, number), number)
 
 
 @click.command()
@@ -151,23 +215,4 @@ def _act(
 
 
 def _departure_words(config: Config, leaves: Departure) -> str:
-    """When the approved notice leaves, in the practitioner's time, and what sends it then:
-    "the reminder FW-… to sam@example.org will go out at 08:00 GMT tomorrow (quiet hours in
-    Europe/London until then)"."""
-    now = utcnow()
-    what = f"the {leaves.kind} {leaves.ref} to {leaves.client_email}"
-    folder = notices_folder(config, leaves.account)
-    verb = f"will be written to {folder}" if folder else "will go out"
-    if leaves.simulated:
-        verb += " (dry-run mode: nothing is mailed)"
-    running = worker_running(config.state_dir)
-    if leaves.waits_for:
-        when = local_clock(leaves.at, config.practitioner.time_zone, now)
-        said = f"{what} {verb} at {when} ({leaves.waits_for} until then)"
-        if running is False:
-            said += "; no service is running, so it goes with your first `fairwarning run --once`"
-            said += " after that"
-        return said
-    if running is False:
-        return f"{what} {verb} when you next run `fairwarning run --once` (no service is running)"
-    return f"{what} {verb} on the next cycle (within {format_duration(config.poll_interval)})"
+    return departure_words(config, leaves, utcnow())

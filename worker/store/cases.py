@@ -176,3 +176,14 @@ def waive_in_ledger(db: sqlite3.Connection, decision_id: int, at: datetime, reas
 def ledger_kind(db: sqlite3.Connection, decision_id: int) -> str | None:
     row = db.execute("SELECT kind FROM ledger WHERE decision_id = ?", (decision_id,)).fetchone()
     return None if row is None else str(row["kind"])
+
+
+def count_as_warning(db: sqlite3.Connection, decision_id: int) -> bool:
+    """A counted forfeit counts as a warning instead (sent as the gentler step); True if it
+    was a counted forfeit."""
+    cursor = db.execute(
+        "UPDATE ledger SET kind = 'warning' WHERE decision_id = ? AND kind = 'forfeit'"
+        " AND waived_at IS NULL",
+        (decision_id,),
+    )
+    return bool(cursor.rowcount)

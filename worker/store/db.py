@@ -209,6 +209,28 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
 
 
+@contextmanager
+def undone(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run writes whose every effect is undone afterwards: a look at what they would do.
+
+    Inside the caller's transaction this is a SAVEPOINT rolled back to; outside one it takes
+    the write lock first (BEGIN IMMEDIATE, so a write cannot meet a stale snapshot) and rolls
+    the whole transaction back. Nothing is ever committed, whatever happens inside.
+    """
+    outer = not connection.in_transaction
+    if outer:
+        connection.execute("BEGIN IMMEDIATE")
+    connection.execute("SAVEPOINT fw_undone")
+    try:
+        yield connection
+    finally:
+        if outer:
+            _roll_back(connection)
+        elif connection.in_transaction:
+            connection.execute("ROLLBACK TO fw_undone")
+            connection.execute("RELEASE fw_undone")
+
+
 def _roll_back(connection: sqlite3.Connection) -> None:
     """Undo what is left of a transaction, never hiding the error that ended it.
 

@@ -184,6 +184,61 @@ def by_ref(db: sqlite3.Connection, ref: str) -> NoticeRow | None:
     return None if row is None else _row(row)
 
 
+def ref_as(db: sqlite3.Connection, notice_id: int, kind: str) -> str | None:
+    """The reference this notice would have as another kind of notice (see `reissue`); None
+    when another notice already holds that key."""
+    row = db.execute("SELECT * FROM outbox WHERE id = ?", (notice_id,)).fetchone()
+    occurrence = from_utc_text(row["occurrence_start"])
+    ref = notice_ref(row["account"], row["session_key"], occurrence, row["client_email"], kind)
+    taken = db.execute("SELECT 1 FROM outbox WHERE ref = ?", (ref,)).fetchone()
+    return None if taken is not None else ref
+
+
+def reissue(
+    db: sqlite3.Connection,
+    notice_id: int,
+    *,
+    kind: str,
+    facts: dict[str, Any],
+    state: str,
+    now: datetime,
+    detail: str,
+) -> str:
+    """Make a notice that has not gone out another kind of notice for the same case, under
+    the reference of its new key (check it is free with `ref_as`): a case keeps one outbox
+    row. Returns the new reference."""
+    ref = ref_as(db, notice_id, kind)
+    assert ref is not None, "reissue needs a free key: ask ref_as first"
+    db.execute(
+        "UPDATE outbox SET kind = ?, ref = ?, facts = ?, state = ?, not_before = ?, detail = ?,"
+        " updated_at = ? WHERE id = ?",
+        (
+            kind,
+            ref,
+            json.dumps(facts, sort_keys=True),
+            state,
+            utc_text(now),
+            detail,
+            utc_text(now),
+            notice_id,
+        ),
+    )
+    return ref
+
+
+def confirm_sent(db: sqlite3.Connection, notice_id: int, detail: str) -> bool:
+    """An `unknown` send the practitioner found in their Sent folder becomes `sent`.
+
+    `updated_at` is kept: the message left before it became `unknown`, so that time (not the
+    confirmation's) is the latest it can have reached the client, which the ladder needs.
+    """
+    cursor = db.execute(
+        "UPDATE outbox SET state = 'sent', detail = ? WHERE id = ? AND state = 'unknown'",
+        (detail, notice_id),
+    )
+    return bool(cursor.rowcount)
+
+
 def postpone(db: sqlite3.Connection, notice_id: int, until: datetime, reason: str) -> None:
     db.execute(
         "UPDATE outbox SET not_before = ?, detail = ? WHERE id = ?",
