@@ -29,6 +29,7 @@ from worker.cli.main import this_command
 from worker.cli.reports import Reader, cases_table, print_records
 from worker.service.times import local_clock, local_time
 from worker.store import views
+from worker.web.keys import check_password
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -364,8 +365,13 @@ def _demo(cwd: Path, script: str, folder: str, env: dict[str, str]) -> list[str]
     assert done.returncode == 0, done.stderr
     assert not re.search(r"(?i)\bwarning\b", done.stderr), done.stderr
     hints = [line.strip() for line in done.stdout.splitlines() if "--config" in line]
-    assert [hint.split()[-1] for hint in hints] == ["review", "history", "status"]
-    return hints
+    assert [hint.split()[-1] for hint in hints] == ["review", "history", "status", "web"]
+    # The console's hint: a server, so not pasted here; the password it gives opens it.
+    password = re.search(r"log in with the demo password (\S+)", done.stdout)
+    assert password, done.stdout
+    state = cwd / folder / "state"  # an absolute folder stays itself
+    assert check_password(state, password.group(1))
+    return [hint.removeprefix("Or in a browser: ") for hint in hints[:-1]]
 
 
 def test_the_demo_ends_with_commands_that_work_when_pasted(

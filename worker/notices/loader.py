@@ -19,12 +19,21 @@ VARIABLES_DOC = "docs/template-variables.md"
 
 
 class Loader(jinja2.BaseLoader):
-    """Finds `<lang>/<file>` in the user's folder first, then in the packaged defaults."""
+    """Finds `<lang>/<file>` in the user's folder first, then in the packaged defaults.
 
-    def __init__(self, user_dir: Path | None) -> None:
+    `drafts` (name → text) are unsaved edits, found before either and named `draft:<name>`
+    in errors: the console previews a template before it is written to the folder.
+    """
+
+    def __init__(self, user_dir: Path | None, drafts: Mapping[str, str] | None = None) -> None:
         self.user_dir = user_dir
+        self.drafts = dict(drafts or {})
         self.packaged: Traversable = files(PACKAGE)
         self.sources: set[str] = set()
+
+    def own(self, name: str) -> bool:
+        """Whether the practitioner wrote this file: a draft of theirs, or one in their folder."""
+        return name in self.drafts or self.user_file(name) is not None
 
     def user_file(self, name: str) -> Path | None:
         if self.user_dir is None:
@@ -37,7 +46,7 @@ class Loader(jinja2.BaseLoader):
         return found if found.is_file() else None
 
     def exists(self, name: str) -> bool:
-        return self.user_file(name) is not None or self.packaged_file(name) is not None
+        return self.own(name) or self.packaged_file(name) is not None
 
     def folders(self) -> set[str]:
         """Names of the language folders, packaged and the practitioner's."""
@@ -47,12 +56,18 @@ class Loader(jinja2.BaseLoader):
         return found
 
     def source_name(self, name: str) -> str:
+        if name in self.drafts:
+            return f"draft:{name}"
         user = self.user_file(name)
         return str(user) if user is not None else f"packaged:{name}"
 
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
+        if template in self.drafts:
+            filename = f"draft:{template}"
+            self.sources.add(filename)
+            return self.drafts[template], filename, lambda: True
         user = self.user_file(template)
         if user is not None:
             source = _read(user.read_text, str(user))

@@ -101,3 +101,29 @@ def sample_message(
         attachments=notice_attachments(kind, config.practitioner) if attach else [],
     )
     return message, rendered
+
+
+TEST_PREFIX = "[test] "
+
+
+def message_to_self(
+    config: Config,
+    library: TemplateLibrary,
+    kind: str,
+    language: str,
+    now: datetime,
+    *,
+    client: Client | None = None,
+) -> EmailMessage:
+    """What `fairwarning test-send` sends: the sample notice (or `client`'s) addressed to the
+    practitioner alone, its subject marked "[test] ". Raises TemplateError or ValueError."""
+    _, rendered = sample_message(config, library, kind, language, now, client=client, attach=False)
+    practitioner = config.practitioner
+    return build_message(
+        replace(rendered, subject=TEST_PREFIX + rendered.subject),
+        to_name=practitioner.name,
+        to_email=practitioner.email,
+        practitioner=practitioner.model_copy(update={"copy_to_self": False}),
+        ref=f"FW-TEST-{now:%Y%m%dT%H%M%S}",
+        now=now,
+    )

@@ -104,15 +104,18 @@ class TemplateStyle:
 class TemplateLibrary:
     """Every notice template the worker can use, and the one way to render them."""
 
-    def __init__(self, *, user_dir: Path | None = None) -> None:
-        """`user_dir` is the practitioner's templates folder (same layout as the defaults)."""
+    def __init__(
+        self, *, user_dir: Path | None = None, drafts: Mapping[str, str] | None = None
+    ) -> None:
+        """`user_dir` is the practitioner's templates folder (same layout as the defaults);
+        `drafts` unsaved texts by file name ("en/reminder.md.j2"), used before either."""
         if user_dir is not None and not user_dir.is_dir():
             raise TemplateError(
                 f"templates folder {user_dir} does not exist; create it (one subfolder per "
                 "language, e.g. en/reminder.md.j2) or remove templates_dir from the config",
                 source=str(user_dir),
             )
-        self._loader = Loader(user_dir)
+        self._loader = Loader(user_dir, drafts)
         self._plain = self._environment(finalize=None)
         self._markdown = self._environment(finalize=markdown_value)
 
@@ -176,19 +179,32 @@ class TemplateLibrary:
                 name = body.html
         return self._loader.source_name(name)
 
+    def source_text(self, kind: str, language: str, part: str) -> tuple[str, str] | None:
+        """The template used for a notice's "subject" or "body" (its Markdown source, or an
+        older folder's `.txt.j2`) and that template's text; None when there is none."""
+        if part == "subject":
+            name = self._find(kind, language, "subject")
+        else:
+            body = self._body(kind, language)
+            name = body.source if body is not None else None
+        if name is None:
+            return None
+        text, _, _ = self._loader.get_source(self._plain, name)
+        return name, text
+
     def style(self) -> TemplateStyle:
         """How the practitioner's folder writes its notices (packaged when there is none)."""
         found: dict[str, list[str]] = {"markdown": [], "separate": [], "shadowed": []}
         for language in self.languages():
             for kind in KINDS:
                 notice = f"{language}/{kind}"
-                markdown = self._loader.user_file(_file(kind, language, "markdown"))
-                separate = self._loader.user_file(_file(kind, language, "text"))
-                if separate is not None:
+                markdown = self._loader.own(_file(kind, language, "markdown"))
+                separate = self._loader.own(_file(kind, language, "text"))
+                if separate:
                     found["separate"].append(notice)
-                elif markdown is not None:
+                elif markdown:
                     found["markdown"].append(notice)
-                if separate is not None and markdown is not None:
+                if separate and markdown:
                     found["shadowed"].append(notice)
         return TemplateStyle(**{key: tuple(value) for key, value in found.items()})
 
@@ -220,8 +236,8 @@ class TemplateLibrary:
     def _body(self, kind: str, language: str) -> _Body | None:
         for folder in _chain(language):
             text, markdown, html = (_file(kind, folder, p) for p in ("text", "markdown", "html"))
-            own_html = html if self._loader.user_file(html) else None
-            if self._loader.user_file(text):
+            own_html = html if self._loader.own(html) else None
+            if self._loader.own(text):
                 return _Body(text, markdown=False, html=own_html)
             if self._loader.exists(markdown):
                 return _Body(markdown, markdown=True, html=own_html)

@@ -96,3 +96,19 @@ def package_entries_of(db: sqlite3.Connection, email: str) -> list[dict[str, Any
         (email,),
     )
     return [dict(r) for r in rows]
+
+
+def clients_in_records(db: sqlite3.Connection) -> dict[str, str]:
+    """Every client address the records hold (seen on a calendar, in a case or a notice), with
+    the name their latest case gives ("" when none does)."""
+    rows = db.execute(
+        "SELECT email, '' AS name, 0 AS id FROM clients_seen"
+        " UNION ALL SELECT client_email, coalesce(client_name, ''), id FROM decisions"
+        " WHERE client_email IS NOT NULL"
+        " UNION ALL SELECT DISTINCT client_email, '', 0 FROM outbox ORDER BY 3"
+    )
+    found: dict[str, str] = {}
+    for row in rows:
+        email = str(row["email"]).strip().lower()
+        found[email] = row["name"] or found.get(email, "")
+    return found

@@ -52,6 +52,21 @@ def current(db: sqlite3.Connection, client_email: str) -> int | None:
     return None if row is None else int(row["balance_after"])
 
 
+def balances(db: sqlite3.Connection) -> dict[str, int]:
+    """Every client's balance, by address (only clients with a package; none before that
+    ledger exists)."""
+    exists = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'package_entries'"
+    ).fetchone()
+    if exists is None:
+        return {}
+    rows = db.execute(
+        "SELECT client_email, balance_after FROM package_entries"
+        " WHERE id IN (SELECT MAX(id) FROM package_entries GROUP BY client_email)"
+    )
+    return {str(r["client_email"]): int(r["balance_after"]) for r in rows}
+
+
 def has_entry(db: sqlite3.Connection, entry_key: str) -> bool:
     found = db.execute("SELECT 1 FROM package_entries WHERE entry_key = ?", (entry_key,))
     return found.fetchone() is not None

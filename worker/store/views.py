@@ -4,7 +4,33 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from typing import Any
+
+from worker.store.db import utc_text
+
+_CASES = (
+    "SELECT d.id, d.account, d.client_email, d.client_name, d.verdict, d.reasons, d.offence,"
+    " d.status, d.decided_at, d.note, f.kind AS fact, f.session_key, f.cancelled_at,"
+    " f.cancel_source, json_extract(f.session, '$.title') AS title,"
+    " json_extract(f.session, '$.start') AS start, o.ref, o.kind AS notice,"
+    " o.state AS notice_state, o.written_to, o.detail AS notice_detail"
+    " FROM decisions d JOIN facts f ON f.id = d.fact_id"
+    " LEFT JOIN outbox o ON o.decision_id = d.id"
+)
+_COUNT = "SELECT COUNT(*) FROM decisions d JOIN facts f ON f.id = d.fact_id"
+# Who and when, for `search_cases`: a piece of the address or name, and cancelled within.
+_SEARCH = (
+    " WHERE (? IS NULL OR instr(lower(d.client_email), ?) > 0"
+    " OR instr(lower(coalesce(d.client_name, '')), ?) > 0)"
+    " AND (? IS NULL OR f.cancelled_at >= ?) AND (? IS NULL OR f.cancelled_at < ?)"
+)
+
+
+def _case(row: sqlite3.Row) -> dict[str, Any]:
+    case = dict(row)
+    case["reasons"] = json.loads(case["reasons"])
+    return case
 
 
 def cases(
@@ -17,33 +43,45 @@ def cases(
 ) -> list[dict[str, Any]]:
     """Decisions with their fact and notice, newest first; every filter given must match."""
     rows = db.execute(
-        "SELECT d.id, d.account, d.client_email, d.client_name, d.verdict, d.reasons, d.offence,"
-        " d.status, d.decided_at, d.note, f.kind AS fact, f.session_key, f.cancelled_at,"
-        " f.cancel_source, json_extract(f.session, '$.title') AS title,"
-        " json_extract(f.session, '$.start') AS start, o.ref, o.kind AS notice,"
-        " o.state AS notice_state, o.written_to, o.detail AS notice_detail"
-        " FROM decisions d JOIN facts f ON f.id = d.fact_id"
-        " LEFT JOIN outbox o ON o.decision_id = d.id"
-        " WHERE (? IS NULL OR d.client_email = ?) AND (? IS NULL OR d.account = ?)"
+        _CASES + " WHERE (? IS NULL OR d.client_email = ?) AND (? IS NULL OR d.account = ?)"
         " AND (? IS NULL OR d.status = ?) AND (? IS NULL OR o.state = ?) ORDER BY d.id DESC",
         (client, client, account, account, status, status, notice_state, notice_state),
     )
-    found = []
-    for row in rows:
-        case = dict(row)
-        case["reasons"] = json.loads(case["reasons"])
-        found.append(case)
-    return found
+    return [_case(row) for row in rows]
+
+
+def search_cases(
+    db: sqlite3.Connection,
+    *,
+    client_text: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the cases whose client's address or name holds `client_text` (any case)
+    and that were cancelled in [since, until), newest first; and how many match in all."""
+    text = client_text.strip().lower() if client_text and client_text.strip() else None
+    after = utc_text(since) if since else None
+    before = utc_text(until) if until else None
+    where = (text, text, text, after, after, before, before)
+    total = db.execute(_COUNT + _SEARCH, where).fetchone()[0]
+    rows = db.execute(
+        _CASES + _SEARCH + " ORDER BY d.id DESC LIMIT ? OFFSET ?", (*where, limit, offset)
+    )
+    return [_case(row) for row in rows], int(total)
 
 
 def needing_practitioner(db: sqlite3.Connection) -> list[dict[str, Any]]:
     """Open review cases and notices whose fate is unknown."""
-    return [
-        c
-        for c in cases(db)
-        if c["status"] == "open"
-        or (c["notice_state"] in ("unknown", "rejected") and c["status"] != "waived")
-    ]
+    return [c for c in cases(db) if needs_practitioner(c)]
+
+
+def needs_practitioner(case: dict[str, Any]) -> bool:
+    """An open review case, or a notice whose fate is unknown (or refused) and not waived."""
+    return case["status"] == "open" or (
+        case["notice_state"] in ("unknown", "rejected") and case["status"] != "waived"
+    )
 
 
 def accounts(db: sqlite3.Connection) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from worker.errors import FairWarningError
 from worker.web.console import Console
 from worker.web.guard import SecurityHeaders
 from worker.web.keys import session_key
-from worker.web.pages import login, today
+from worker.web.pages import clients, history, login, notices, review, settings, today
 
 SESSION_COOKIE = "fairwarning_session"
 
@@ -35,6 +35,11 @@ def build_console(
     routes = [
         *login.ROUTES,
         *today.ROUTES,
+        *review.ROUTES,
+        *clients.ROUTES,
+        *history.ROUTES,
+        *settings.ROUTES,
+        *notices.ROUTES,
         Mount("/static", StaticFiles(packages=[("worker.web", "static")]), name="static"),
     ]
     app = Starlette(

@@ -65,6 +65,15 @@ class Console:
             db.close()
 
     @contextmanager
+    def connected(self) -> Iterator[sqlite3.Connection]:
+        """The state database for functions that open their own short transactions."""
+        db = open_existing(self.config.state_dir, read_only=False)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction beside the running worker (BEGIN IMMEDIATE waits for
         the worker's own transaction to end rather than failing)."""
