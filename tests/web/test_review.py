@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from html import unescape
 
 from starlette.testclient import TestClient
 
 from tests.cli.practice import PRIYA, SAM, Practice
 from tests.web.conftest import csrf_of
+from tests.web.hostile import SCRIPT, assert_escaped, console_over, make_hostile
 
 
 def _case_id(practice: Practice, client: str) -> int:
@@ -88,3 +90,33 @@ def test_an_unknown_case_is_a_clear_404(console: TestClient) -> None:
     page = console.get("/review/99999")
     assert page.status_code == 404
     assert "There is no case 99999" in page.text
+
+
+def test_hostile_names_and_titles_are_text_on_review_and_today(practice: Practice) -> None:
+    make_hostile(practice)
+    with console_over(practice) as console:
+        case = _case_id(practice, SAM.client)
+        assert SCRIPT not in console.get("/").text
+        for path in ("/review", f"/review/{case}"):
+            page = console.get(path)
+            assert page.status_code == 200, path
+            assert_escaped(page.text)
+        assert SCRIPT not in console.get(f"/review/{case}/notice.html").text
+
+
+def test_an_unknown_send_can_be_confirmed_as_gone_and_is_never_resent(
+    console: TestClient, practice: Practice
+) -> None:
+    case = _case_id(practice, SAM.client)
+    with sqlite3.connect(practice.database) as db:  # approved, then the send ended unknown
+        db.execute("UPDATE decisions SET status = 'approved' WHERE id = ?", (case,))
+        db.execute("UPDATE outbox SET state = 'unknown' WHERE decision_id = ?", (case,))
+    db.close()
+    page = console.get(f"/review/{case}")
+    assert "It went out" in page.text
+    assert "Send it again" in page.text
+    answer = console.post(f"/review/{case}/went-out?from=case", data={"csrf": csrf_of(page.text)})
+    assert "confirmed" in answer.text.lower() or "recorded as sent" in answer.text.lower()
+    assert practice.case_of(SAM.client)["notice_state"] == "sent"
+    practice.cycle(expect=1)
+    assert not [m for m in practice.notices().values() if SAM.client in str(m["To"])]
