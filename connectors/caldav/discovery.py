@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -26,6 +26,7 @@ from connectors.caldav.http import (
     Login,
     LoginRefused,
     check_address,
+    href_of,
 )
 from worker.errors import AccountNeedsPractitioner, FairWarningError
 
@@ -126,7 +127,7 @@ def discover(client: DavClient, url: str) -> list[FoundCalendar]:
         names = {c.get("name", "").upper() for c in components} if components is not None else set()
         if names and "VEVENT" not in names:
             continue  # a task list or journal
-        address = urljoin(home_url, quote(item.path))
+        address = urljoin(home_url, href_of(item.path))
         found.append(FoundCalendar(item.text(f"{DAV}displayname") or item.path, address))
     return found
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 from xml.etree.ElementTree import Element
 
 import requests
@@ -281,6 +281,11 @@ def parse_multistatus(content: bytes, base: str) -> Multistatus:
 def path_of(href: str, base: str) -> str:
     """The unquoted path of `href` (absolute, or relative to `base`)."""
     return unquote(urlsplit(urljoin(base, href)).path)
+
+
+def href_of(path: str) -> str:
+    """`path` quoted for a URL, keeping the characters a path may hold as they are ("@")."""
+    return quote(path, safe="/:@!$&'()*+,;=~")
 
 
 def _status_code(line: str | None) -> int:

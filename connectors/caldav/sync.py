@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from urllib.parse import quote
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
 
-from connectors.caldav.http import CALDAV, CALSERVER, DAV, DavClient, Multistatus, path_of
+from connectors.caldav.http import (
+    CALDAV,
+    CALSERVER,
+    DAV,
+    DavClient,
+    Multistatus,
+    href_of,
+    path_of,
+)
 
 MAX_ROUNDS = 50  # a server that truncates its answer (507) is followed this many times
 MULTIGET_BATCH = 100
@@ -182,7 +189,7 @@ def _fetch_missing_data(client: DavClient, url: str, listing: Listing) -> None:
     missing = [path for path, (_, data) in listing.changed.items() if not data]
     for start in range(0, len(missing), MULTIGET_BATCH):
         hrefs = "".join(
-            f"<D:href>{escape(quote(path))}</D:href>"
+            f"<D:href>{escape(href_of(path))}</D:href>"
             for path in missing[start : start + MULTIGET_BATCH]
         )
         found = client.report(
