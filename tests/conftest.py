@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.practice import Practice
+from tests.servers.radicale import RadicaleServer, start_radicale, stop_radicale
 from tests.servers.smtp import SmtpServer, start_smtp
 
 
@@ -32,3 +33,13 @@ def smtp_server(smtp_server_once: SmtpServer) -> SmtpServer:
     """The session's SMTP server, emptied and answering normally."""
     smtp_server_once.reset()
     return smtp_server_once
+
+
+@pytest.fixture(scope="session")
+def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
+    """One real CalDAV server (Radicale, htpasswd login) for the whole test session."""
+    server, process = start_radicale(tmp_path_factory.mktemp("radicale"))
+    try:
+        yield server
+    finally:
+        stop_radicale(process)

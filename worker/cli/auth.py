@@ -1,4 +1,4 @@
-"""`fairwarning auth`: one-time authorisation of Google and Microsoft accounts, over SSH."""
+"""`fairwarning auth`: one-time authorisation of each account's providers, over SSH."""
 
 from __future__ import annotations
 
@@ -8,23 +8,23 @@ from pathlib import Path
 import click
 
 from worker.cli.common import fail, load, open_state
-from worker.config import Config, SmtpSettings
+from worker.config import CalDavCalendarSettings, Config, SmtpSettings
 from worker.errors import FairWarningError, StateError
 from worker.private_files import write_private
 from worker.store import sync_state
 from worker.store.db import transaction
-from worker.wiring import (
+from worker.wiring import caldav_login_path, check_smtp_login, smtp_password_path
+from worker.wiring.auth import (
+    authorize_caldav,
     authorize_google,
-    check_smtp_login,
     describe_credentials,
     sign_in_microsoft,
-    smtp_password_path,
 )
 
 
 @click.group("auth")
 def auth_group() -> None:
-    """One-time authorisation of a Google, Microsoft or SMTP account (works over SSH)."""
+    """One-time authorisation of a Google, Microsoft, CalDAV or SMTP account (works over SSH)."""
 
 
 @auth_group.command("google")
@@ -126,6 +126,47 @@ def auth_smtp(ctx: click.Context, account: str) -> None:
         fail(StateError(f"cannot write {path}: {exc.strerror or exc}", path=str(path)))
     _resume(config, account)
     click.echo(f"Logged in as {sender.username}; the password is stored in {path}")
+
+
+@auth_group.command("caldav")
+@click.option("--account", required=True, help="The [[accounts]] name this is for.")
+@click.option("--url", required=True, help="The server, e.g. https://caldav.icloud.com.")
+@click.option("--username", required=True, help="Login name (iCloud: your Apple ID email).")
+@click.option("--list-calendars", is_flag=True, help="Show each calendar's name and address.")
+@click.pass_context
+def auth_caldav(
+    ctx: click.Context, account: str, url: str, username: str, list_calendars: bool
+) -> None:
+    """Check and store ACCOUNT's CalDAV login (password asked without echo); find calendars."""
+    config = load(ctx)
+    _configured(config, account)
+    password = click.prompt(f"Password for {username} (an app-specific one)", hide_input=True)
+    click.echo(f"Looking for calendars at {url}…")
+    try:
+        calendars = authorize_caldav(config, account, url=url, username=username, password=password)
+    except FairWarningError as exc:
+        fail(exc)
+    _resume(config, account)
+    click.echo(
+        f"Logged in as {username}; the login is stored in {caldav_login_path(config, account)}"
+    )
+    [settings] = [a for a in config.accounts if a.name == account]
+    calendar = settings.calendar
+    watched = calendar.url if isinstance(calendar, CalDavCalendarSettings) else ""
+    if watched and watched not in {address for _, address in calendars}:
+        click.echo(f"Note: the configured url {watched} is not one of this login's calendars.")
+        list_calendars = True
+    if list_calendars or not watched:
+        _show_calendars(calendars)
+
+
+def _show_calendars(calendars: list[tuple[str, str]]) -> None:
+    if not calendars:
+        click.echo("This login has no calendar that holds events.")
+        return
+    click.echo("Calendars (put one address in [accounts.calendar] as url):")
+    for name, address in calendars:
+        click.echo(f"  {name}: {address}")
 
 
 @auth_group.command("status")

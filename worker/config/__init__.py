@@ -2,6 +2,7 @@
 
 from worker.config.accounts import (
     Account,
+    CalDavCalendarSettings,
     FileSenderSettings,
     GmailSenderSettings,
     GoogleCalendarSettings,
@@ -17,6 +18,7 @@ from worker.config.practice import ClientEntry, Policy, Practitioner, QuietHours
 __all__ = [
     "Account",
     "AlertSettings",
+    "CalDavCalendarSettings",
     "ClientEntry",
     "Config",
     "FileSenderSettings",

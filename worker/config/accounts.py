@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from worker.config.fields import Duration, Section
 
@@ -44,6 +45,42 @@ class MicrosoftCalendarSettings(Section):
     timeout: Duration = Field(
         timedelta(seconds=30), description="Longest wait for one answer while reading the calendar."
     )
+
+
+class CalDavCalendarSettings(Section):
+    """A CalDAV calendar (iCloud, Fastmail, Nextcloud…), after `fairwarning auth caldav`."""
+
+    provider: Literal["caldav"]
+    url: str = Field(
+        description="The calendar's address, as `fairwarning auth caldav … --list-calendars` "
+        "shows it."
+    )
+    past: Duration = Field(timedelta(days=7), description="How far back the watched window goes.")
+    ahead: Duration = Field(timedelta(days=60), description="How far ahead it goes.")
+    sync_collection: bool = Field(
+        True,
+        description="Ask only for changes (sync-collection) where the server offers it; false "
+        "compares the calendar's ctag and etags instead (for a server whose sync is broken).",
+    )
+    timeout: Duration = Field(
+        timedelta(seconds=30), description="Longest wait for one answer while reading the calendar."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, url: str) -> str:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(
+                f"{url!r} is not a calendar address; copy one from `fairwarning auth caldav "
+                "--account NAME --url URL --username USER --list-calendars`"
+            )
+        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(
+                f"{url!r} would send the password unencrypted; use https:// "
+                "(plain http only for a server on this machine)"
+            )
+        return url.strip()
 
 
 class FileSenderSettings(Section):
@@ -115,7 +152,10 @@ class SmtpSettings(Section):
 
 
 CalendarSettings = Annotated[
-    LocalCalendarSettings | GoogleCalendarSettings | MicrosoftCalendarSettings,
+    LocalCalendarSettings
+    | GoogleCalendarSettings
+    | MicrosoftCalendarSettings
+    | CalDavCalendarSettings,
     Field(discriminator="provider"),
 ]
 SenderSettings = Annotated[

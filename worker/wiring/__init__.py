@@ -1,4 +1,8 @@
-"""Builds a Worker from the configuration: the one place that knows every connector."""
+"""Builds a Worker from the configuration: the one place that knows every connector.
+
+The package is that place; `worker.wiring.auth` holds the one-time authorisation of each
+provider for `fairwarning auth`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING
 from worker.clients import load_directory
 from worker.config import (
     Account,
+    CalDavCalendarSettings,
     Config,
     GmailSenderSettings,
     GoogleCalendarSettings,
@@ -239,6 +244,21 @@ def build_calendar(
             timeout=settings.timeout.total_seconds(),
         )
         return microsoft
+    if isinstance(settings, CalDavCalendarSettings):
+        from connectors.caldav import CalDavCalendar
+
+        return CalDavCalendar(
+            account=account.name,
+            url=settings.url,
+            login_path=caldav_login_path(config, account.name),
+            practitioner_email=practitioner.email,
+            time_zone=practitioner.time_zone,
+            clock=clock,
+            past=settings.past,
+            ahead=settings.ahead,
+            sync_collection=settings.sync_collection,
+            timeout=settings.timeout.total_seconds(),
+        )
     from connectors.local import LocalCalendar
 
     return LocalCalendar(
@@ -295,6 +315,10 @@ def google_token_path(config: Config, account: str) -> Path:
     return tokens_dir(config.state_dir) / f"{account}.google.json"
 
 
+def caldav_login_path(config: Config, account: str) -> Path:
+    return tokens_dir(config.state_dir) / f"{account}.caldav.json"
+
+
 def dry_run_folder(config: Config, account: str) -> Path:
     return config.state_dir / "dry-run" / account
 
@@ -315,80 +339,3 @@ def only_worker(state_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(handle)
-
-
-def authorize_google(
-    config: Config,
-    account: str,
-    *,
-    client_secrets: Path,
-    list_calendars: bool,
-    port: int,
-    say: Callable[[str], None],
-    ask: Callable[[], str],
-) -> list[str]:
-    """Run Google's consent flow for `account`; returns the scopes granted."""
-    from connectors.google import authorize
-
-    return authorize(
-        account=account,
-        client_secrets=client_secrets,
-        token_path=google_token_path(config, account),
-        list_calendars=list_calendars,
-        port=port,
-        say=say,
-        ask=ask,
-    )
-
-
-def sign_in_microsoft(
-    config: Config,
-    account: str,
-    *,
-    client_id: str,
-    authority: str,
-    authority_host: str,
-    say: Callable[[str], None],
-) -> str:
-    """Sign `account` in with a device code; returns who signed in."""
-    from connectors.microsoft import sign_in
-
-    return sign_in(
-        account=account,
-        tokens_dir=tokens_dir(config.state_dir),
-        client_id=client_id,
-        authority=authority,
-        authority_host=authority_host,
-        say=say,
-    )
-
-
-def describe_credentials(config: Config, account: Account) -> str:
-    """One line about the account's stored credentials, for `fairwarning auth status`."""
-    if isinstance(account.calendar, GoogleCalendarSettings) or isinstance(
-        account.sender, GmailSenderSettings
-    ):
-        from connectors.google import describe_credentials as google
-
-        return str(google(google_token_path(config, account.name)))
-    if isinstance(account.calendar, MicrosoftCalendarSettings) or isinstance(
-        account.sender, OutlookSenderSettings
-    ):
-        from connectors.microsoft import describe_credentials as microsoft
-
-        return str(microsoft(account=account.name, tokens_dir=tokens_dir(config.state_dir)))
-    if isinstance(account.sender, SmtpSettings):
-        return _describe_smtp(config, account.name, account.sender)
-    return "local calendar and file sender: no credentials needed"
-
-
-def _describe_smtp(config: Config, account: str, settings: SmtpSettings) -> str:
-    where = f"SMTP {settings.host}:{settings.port} ({settings.security})"
-    if not settings.username:
-        return f"{where}: no login, no password needed"
-    path = smtp_password_path(config, account)
-    if not path.exists():
-        return (
-            f"{where} as {settings.username}: no password stored; run {auth_smtp_command(account)}"
-        )
-    return f"{where} as {settings.username}: password stored in {path}"
