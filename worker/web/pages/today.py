@@ -10,6 +10,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from worker.pipeline.alerts import describe_routes
+from worker.pipeline.delivery import departure
+from worker.service.departures import departure_words
 from worker.service.folders import notices_folder
 from worker.service.health import describe, health, read_fault, worker_running
 from worker.service.lifecycle import fault_path, heartbeat_path
@@ -34,8 +36,21 @@ def _report(console: Console) -> dict[str, Any]:
     files = [name for name in names if notices_folder(config, name) is not None]
     lines = describe(report, when=console.when, now=now, to_files=files)
     report["lines"] = lines.splitlines()
+    report["leaving"] = _leaving(console) if report["state"] != "none" else []
     report["alert_route"], report["alert_warning"] = describe_routes(config)
     return report
+
+
+def _leaving(console: Console) -> list[str]:
+    """Each queued notice of a case and when it will really go, as `approve` says it."""
+    config, now = console.config, console.clock()
+    with console.connected() as db:
+        queued = db.execute(
+            "SELECT decision_id FROM outbox WHERE state = 'queued' AND decision_id IS NOT NULL"
+            " ORDER BY not_before LIMIT 50"
+        ).fetchall()
+        leaves = [departure(db, row["decision_id"], config.policy, now) for row in queued]
+    return [departure_words(config, one, now) for one in leaves if one is not None]
 
 
 @logged_in
