@@ -72,9 +72,20 @@ def search_cases(
     return [_case(row) for row in rows], int(total)
 
 
+# `needs_practitioner` as SQL: the few cases it names are found by index, not by reading
+# (and decoding) every case the practice ever had.
+_NEEDING = (
+    " WHERE d.id IN (SELECT id FROM decisions WHERE status = 'open'"
+    " UNION SELECT decision_id FROM outbox WHERE state IN ('unknown', 'rejected')"
+    " AND decision_id IS NOT NULL)"
+    " AND (d.status = 'open' OR (o.state IN ('unknown', 'rejected') AND d.status != 'waived'))"
+)
+
+
 def needing_practitioner(db: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Open review cases and notices whose fate is unknown."""
-    return [c for c in cases(db) if needs_practitioner(c)]
+    """Open review cases and notices whose fate is unknown (or refused), newest first: the
+    cases `needs_practitioner` picks out of `cases`."""
+    return [_case(row) for row in db.execute(_CASES + _NEEDING + " ORDER BY d.id DESC")]
 
 
 def needs_practitioner(case: dict[str, Any]) -> bool:
