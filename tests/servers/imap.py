@@ -20,9 +20,10 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from tests.servers.smtp import free_port
+from tests.servers.smtp import PASSWORD, USER, free_port
 
-USER, PASSWORD = "dana@riveracoaching.example", "mailbox-secret"
+# The SMTP server's login: an account's IMAP mailbox logs in with the stored SMTP password.
+__all__ = ["PASSWORD", "USER", "ImapServer", "start_imap", "stop_imap"]
 SENT_FOLDER, DRAFTS_FOLDER = "Sent Messages", "Drafts"
 NOBODY = 65534  # Dovecot refuses UID 0 for a mail user
 
