@@ -6,6 +6,9 @@ terminating "." is written the server discards a half-received message, so any f
 missing reply means the message may have been accepted (UNKNOWN, never resent blindly).
 A 4xx answer at any step is DEFERRED, a 5xx is REJECTED with the server's own words.
 The password is read when needed, so a fixed password file is picked up without a restart.
+With an IMAP `mailbox`, `save_to_sent` appends a copy of each sent message to the Sent
+folder (a failed copy is a warning on a message that stays sent, never a resend), and
+`draft` puts a notice in Drafts instead of sending it (drafts mode).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
-from worker.errors import AccountNeedsPractitioner, Recoverable
+from connectors.imap import ImapMailbox
+from worker.errors import AccountNeedsPractitioner, FairWarningError, Recoverable
 from worker.pipeline.sender import Delivery, Outcome
 
 RETRY_AFTER = timedelta(minutes=5)
@@ -55,7 +59,11 @@ class SmtpSender:
         clock: Callable[[], datetime],
         timeout: float = 30.0,
         context: ssl.SSLContext | None = None,
+        mailbox: ImapMailbox | None = None,
+        save_to_sent: bool = False,
     ) -> None:
+        self.mailbox = mailbox
+        self.save_to_sent = save_to_sent
         self.host = host
         self.port = port
         self.security = security
@@ -78,12 +86,36 @@ class SmtpSender:
         except (OSError, smtplib.SMTPException) as exc:
             return self._later(f"could not reach {self.describe()}: {_say(exc)}")
         try:
-            return self._transfer(connection, sender, recipients, _wire_bytes(message))
+            delivery = self._transfer(connection, sender, recipients, _wire_bytes(message))
         finally:
             try:
                 connection.quit()
             except (OSError, smtplib.SMTPException):
                 connection.close()
+        if delivery.outcome is Outcome.SENT and self.save_to_sent and self.mailbox is not None:
+            return self._copied(message, delivery, self.mailbox)
+        return delivery
+
+    def draft(self, message: EmailMessage) -> Delivery:
+        """Put `message` in the Drafts folder of the account's IMAP mailbox; a `Drafter`."""
+        if self.mailbox is None:
+            raise AccountNeedsPractitioner(
+                f"{self.describe()} has no IMAP mailbox to put drafts in; add imap = {{ host = "
+                '"…" } to the account\'s sender, or set policy.mode = "review"'
+            )
+        return self.mailbox.draft(message)
+
+    @staticmethod
+    def _copied(message: EmailMessage, delivery: Delivery, mailbox: ImapMailbox) -> Delivery:
+        """The sent message's copy in Sent; a failure is a warning, the message stays sent."""
+        try:
+            mailbox.save_copy(message)
+        except FairWarningError as exc:
+            warning = f"sent, but no copy was saved in your Sent folder: {exc.message}"
+            return Delivery(
+                delivery.outcome, delivery.detail, delivery.provider_id, warning=warning
+            )
+        return delivery
 
     def check_login(self) -> None:
         """Connect, secure the connection and log in, sending nothing: for `auth smtp`.

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.practice import Practice
+from tests.servers.imap import ImapServer, start_imap, stop_imap
 from tests.servers.radicale import RadicaleServer, start_radicale, stop_radicale
 from tests.servers.smtp import SmtpServer, start_smtp
 
@@ -43,3 +44,20 @@ def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radica
         yield server
     finally:
         stop_radicale(process)
+
+
+@pytest.fixture(scope="session")
+def imap_server_once() -> Iterator[ImapServer]:
+    """One real IMAP server (Dovecot) for the whole test session."""
+    server, process = start_imap()
+    try:
+        yield server
+    finally:
+        stop_imap(process, server)
+
+
+@pytest.fixture
+def imap_server(imap_server_once: ImapServer) -> ImapServer:
+    """The session's IMAP server with an empty mailbox."""
+    imap_server_once.reset()
+    return imap_server_once

@@ -27,6 +27,7 @@ from worker.private_files import is_encrypted, read_private, write_private
 CALENDAR_EVENTS = "https://www.googleapis.com/auth/calendar.events.readonly"
 CALENDAR_LIST = "https://www.googleapis.com/auth/calendar.readonly"
 GMAIL_SEND = "https://www.googleapis.com/auth/gmail.send"
+GMAIL_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
 GOOGLE_TOKEN_ENDPOINT = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
 
 # Answers from the token endpoint that only a new authorisation can fix: revoked or expired
@@ -34,9 +35,12 @@ GOOGLE_TOKEN_ENDPOINT = "https://oauth2.googleapis.com/token"  # noqa: S105 - a 
 _NEEDS_NEW_GRANT = {"invalid_grant", "invalid_client", "unauthorized_client", "deleted_client"}
 
 
-def needed_scopes(*, list_calendars: bool = False) -> list[str]:
-    """The scopes Fair Warning asks for: read events, send mail, and list calendars if asked."""
+def needed_scopes(*, list_calendars: bool = False, drafts: bool = False) -> list[str]:
+    """The scopes Fair Warning asks for: read events, send mail (alerts, and notices unless in
+    drafts mode), create drafts only in drafts mode, and list calendars if asked."""
     scopes = [CALENDAR_EVENTS, GMAIL_SEND]
+    if drafts:
+        scopes.append(GMAIL_COMPOSE)
     return [*scopes, CALENDAR_LIST] if list_calendars else scopes
 
 

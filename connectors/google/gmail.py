@@ -79,18 +79,31 @@ class GmailSender:
         authorisation no longer works: found before sending, or told by Gmail refusing the
         request. The message was not sent then, so the notice can wait in the queue.
         """
+        return self._hand_over(message, drafts=False)
+
+    def draft(self, message: EmailMessage) -> Delivery:
+        """Create a draft of `message` with `users.drafts.create` (needs gmail.compose); a
+        `Drafter`. Outcomes as for `send`, with DRAFTED in place of SENT."""
+        return self._hand_over(message, drafts=True)
+
+    def _hand_over(self, message: EmailMessage, *, drafts: bool) -> Delivery:
         try:
             self._api.tokens.credentials()  # refreshed now, so a failure here sends nothing
         except Recoverable as error:
             return Delivery(Outcome.DEFERRED, detail=f"not sent: {error.message}")
         raw = base64.urlsafe_b64encode(message.as_bytes()).decode("ascii")
         with self._api.connected() as (service, http):
-            request = service.users().messages().send(userId="me", body={"raw": raw})
+            if drafts:
+                body = {"message": {"raw": raw}}
+                request = service.users().drafts().create(userId="me", body=body)
+            else:
+                request = service.users().messages().send(userId="me", body={"raw": raw})
+            folder = "Drafts" if drafts else "Sent"
             try:
-                # Never num_retries: a retried POST can send twice.
+                # Never num_retries: a retried POST can send (or draft) twice.
                 answer = request.execute(http=http)
             except HttpError as error:
-                return self._refused(read_answer(error))
+                return self._refused(read_answer(error), drafts=drafts)
             except RefreshError as error:
                 # Only a 401 makes the client refresh mid-request: Gmail did not take it.
                 failure = refresh_failure(error, self._account)
@@ -100,12 +113,13 @@ class GmailSender:
             except NotSent as error:
                 return Delivery(Outcome.DEFERRED, detail=f"not sent: {error}")
             except TimeoutError as error:
-                return _unknown(f"Gmail did not answer in time ({error or 'timed out'})")
+                return _unknown(f"Gmail did not answer in time ({error or 'timed out'})", folder)
             except (OSError, HTTPException, TransportError, httplib2.HttpLib2Error) as error:
-                return _unknown(f"the connection failed after the message was sent: {error!r}")
-        return _sent(answer)
+                why = f"the connection failed after the message was sent: {error!r}"
+                return _unknown(why, folder)
+        return _drafted(answer) if drafts else _sent(answer)
 
-    def _refused(self, answer: GoogleAnswer) -> Delivery:
+    def _refused(self, answer: GoogleAnswer, *, drafts: bool = False) -> Delivery:
         now = self._clock()
         if _is_daily_limit(answer):
             until = _time_in_message(answer.message) or _after(now, answer.retry_after)
@@ -130,12 +144,14 @@ class GmailSender:
                 retry_at=_after(now, answer.retry_after),
             )
         if answer.status >= 500:
-            return _unknown(f"Gmail failed while handling the message ({answer})")
+            folder = "Drafts" if drafts else "Sent"
+            return _unknown(f"Gmail failed while handling the message ({answer})", folder)
         if answer.status == 401 or answer.reason in _AUTH_REASONS:
             # Refused before sending, and every other notice would be refused the same way.
+            what = "create drafts (drafts mode needs gmail.compose)" if drafts else "send"
             raise AccountNeedsPractitioner(
-                f"Gmail refused to send for account {self._account} ({answer}). Check that the "
-                "Gmail API is enabled in your Google Cloud project and authorise again with: "
+                f"Gmail refused to {what} for account {self._account} ({answer}). Check that "
+                "the Gmail API is enabled in your Google Cloud project and authorise again with: "
                 f"{reauthorise_command(self._account)}",
                 account=self._account,
                 status=answer.status,
@@ -158,10 +174,23 @@ def _sent(answer: object) -> Delivery:
     )
 
 
-def _unknown(why: str) -> Delivery:
+def _drafted(answer: object) -> Delivery:
+    if isinstance(answer, dict) and isinstance(answer.get("id"), str) and answer["id"]:
+        return Delivery(
+            Outcome.DRAFTED,
+            detail=f"Gmail draft {answer['id']} in your Drafts folder",
+            provider_id=answer["id"],
+        )
+    return Delivery(
+        Outcome.DRAFTED, detail="Gmail created the draft but its answer could not be read"
+    )
+
+
+def _unknown(why: str, folder: str = "Sent") -> Delivery:
+    done = "drafted" if folder == "Drafts" else "sent"
     return Delivery(
         Outcome.UNKNOWN,
-        detail=f"{why}; it may have been sent. Look in the Sent folder before sending again.",
+        detail=f"{why}; it may have been {done}. Look in the {folder} folder before trying again.",
     )
 
 

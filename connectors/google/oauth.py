@@ -35,6 +35,7 @@ def authorize(
     client_secrets: Path,
     token_path: Path,
     list_calendars: bool = False,
+    drafts: bool = False,
     port: int = 0,
     say: Callable[[str], None],
     ask: Callable[[], str],
@@ -47,8 +48,9 @@ def authorize(
     `say` shows a line to the practitioner; `ask` reads one pasted line (it runs in a thread
     and may block). Raises `AccountNeedsPractitioner` when consent was refused, the state does
     not match, or a needed scope was not granted; `ConfigError` for an unusable secrets file.
+    `drafts` (policy.mode = "drafts") also asks for gmail.compose, to create drafts.
     """
-    wanted = needed_scopes(list_calendars=list_calendars)
+    wanted = needed_scopes(list_calendars=list_calendars, drafts=drafts)
     client = _installed_client(client_secrets)
     arrivals: queue.Queue[tuple[str, str]] = queue.Queue()
     listener = _listen(port, arrivals)

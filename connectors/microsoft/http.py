@@ -7,14 +7,16 @@ reads Graph's status codes and error codes:
   retried with tenacity, waiting as long as Retry-After says (seconds or an HTTP date) or
   else exponentially with jitter, each wait capped; a longer wait ends the attempt as
   `GraphError` (Recoverable), which the worker retries on a later cycle.
-- `/me/sendMail` has no idempotency key, so it is never retried here: its answer becomes a
-  `Delivery`, and only answers proving the message was not taken are `DEFERRED`.
+- `/me/sendMail` (and `/me/messages`, a draft) has no idempotency key, so it is never
+  retried here: its answer becomes a `Delivery`, and only answers proving the message was
+  not taken are `DEFERRED`.
 - Outlook allows four concurrent requests per mailbox; a semaphore per account keeps the
   calendar and the sender of one account within that, whatever threads run them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -32,8 +34,7 @@ from worker.errors import AccountNeedsPractitioner, Recoverable
 from worker.pipeline.sender import Delivery, Outcome
 
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
-# (connect, read) seconds: long enough for a slow page of events, short enough for a cycle.
-# Connecting, then reading an answer; the read part is the account's `timeout` setting.
+# (connect, read) seconds; the read part is the account's `timeout` setting.
 CONNECT_TIMEOUT = 10.0
 DEFAULT_TIMEOUT = 30.0
 MAILBOX_CONCURRENCY = 4
@@ -125,13 +126,12 @@ class Graph:
         )
         return retrying(self._get_once, target, missing_ok)
 
-    def send_mail(self, body: bytes, *, content_type: str) -> Delivery:
-        """POST /me/sendMail once; the answer becomes a `Delivery`, never a retry.
+    def send_mail(self, body: bytes, *, content_type: str, path: str = "/me/sendMail") -> Delivery:
+        """POST /me/sendMail (or `path`: /me/messages makes a draft) once, never retried.
 
         A token that cannot be had raises `AccountNeedsPractitioner` before anything is
-        sent; a token endpoint outage is `DEFERRED` for the same reason.
-        """
-        url = f"{self.root}/me/sendMail"
+        sent; a token endpoint outage is `DEFERRED` for the same reason."""
+        url = f"{self.root}{path}"
         try:
             token = self._tokens.access_token()
             response = self._send("POST", url, token, body=body, content_type=content_type)
@@ -145,7 +145,7 @@ class Graph:
             raise
         except Recoverable as exc:
             return Delivery(Outcome.DEFERRED, detail=f"no access token: {exc.message}")
-        return self._delivery(response)
+        return self._delivery(response, drafts=path != "/me/sendMail")
 
     def _get_once(self, url: str, missing_ok: bool) -> dict[str, Any] | None:
         try:
@@ -239,26 +239,26 @@ class Graph:
             retry_at=fault.retry_at,
         )
 
-    def _delivery(self, response: requests.Response) -> Delivery:
+    def _delivery(self, response: requests.Response, *, drafts: bool = False) -> Delivery:
         status = response.status_code
         request_id = response.headers.get("request-id", "")
         if 200 <= status < 300:
-            return Delivery(Outcome.SENT, detail="accepted", provider_id=request_id)
+            sent = Delivery(Outcome.SENT, detail="accepted", provider_id=request_id)
+            return _drafted(response, request_id) if drafts else sent
         fault = _Fault.of(response, self._clock())
         if status == 401 or (status == 403 and fault.code.lower() in _ACCESS_DENIED):
+            what, scope = ("create drafts", "Mail.ReadWrite") if drafts else ("send", "Mail.Send")
             raise AccountNeedsPractitioner(
-                f"Outlook refused to send for account {self.account!r} ({fault}): sign in "
-                f"again and grant Mail.Send: run `{self._tokens.sign_in_command()}`",
+                f"Outlook refused to {what} for account {self.account!r} ({fault}): sign in "
+                f"again and grant {scope}: run `{self._tokens.sign_in_command()}`",
                 account=self.account,
             )
         if status == 429 or (status == 503 and fault.retry_at is not None):
             return Delivery(Outcome.DEFERRED, detail=str(fault), retry_at=fault.retry_at)
         if 400 <= status < 500:
             return Delivery(Outcome.REJECTED, detail=str(fault))
-        return Delivery(
-            Outcome.UNKNOWN,
-            detail=f"{fault}; the message may or may not have been sent: check Sent Items",
-        )
+        where = "been drafted: check Drafts" if drafts else "been sent: check Sent Items"
+        return Delivery(Outcome.UNKNOWN, detail=f"{fault}; the message may or may not have {where}")
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -389,3 +389,12 @@ def _short(url: str) -> str:
     """A URL without its query, which holds skip and delta tokens."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _drafted(response: requests.Response, request_id: str) -> Delivery:
+    made: object = None
+    with contextlib.suppress(ValueError):  # an unreadable answer still means 201 Created
+        made = response.json()
+    draft_id = made.get("id") if isinstance(made, dict) else None
+    found = draft_id if isinstance(draft_id, str) and draft_id else request_id
+    return Delivery(Outcome.DRAFTED, detail="in your Drafts folder", provider_id=found)

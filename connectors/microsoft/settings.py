@@ -22,6 +22,14 @@ from worker.private_files import read_private
 
 # MSAL adds openid, profile and offline_access itself and refuses them if passed.
 SCOPES = ("Calendars.Read", "Mail.Send")
+DRAFT_SCOPE = "Mail.ReadWrite"  # asked for only in drafts mode: it can read the mailbox
+
+
+def scopes_for(*, drafts: bool) -> tuple[str, ...]:
+    """What a sign-in asks for: drafts mode adds Mail.ReadWrite (POST /me/messages)."""
+    return (*SCOPES, DRAFT_SCOPE) if drafts else SCOPES
+
+
 AUTHORITY_HOST = "https://login.microsoftonline.com"
 # Sign-in hosts MSAL knows; any other host (a test server, a private proxy) must be used
 # without MSAL's instance discovery, which would ask login.microsoftonline.com about it.
@@ -116,11 +124,11 @@ def read_settings(path: Path, account: str) -> SignInSettings:
     return SignInSettings(**{f: raw[f] for f in fields}, scopes=tuple(scopes))
 
 
-def granted_scopes(granted: str) -> tuple[str, ...]:
+def granted_scopes(granted: str, asked: tuple[str, ...] = SCOPES) -> tuple[str, ...]:
     """Our scopes as Microsoft named them in a token answer's `scope`, else as we ask."""
-    wanted = {scope.lower() for scope in SCOPES}
+    wanted = {scope.lower() for scope in asked}
     named = tuple(s for s in granted.split() if s.rsplit("/", 1)[-1].lower() in wanted)
-    return named or SCOPES
+    return named or asked
 
 
 def build_application(

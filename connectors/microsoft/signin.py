@@ -15,13 +15,13 @@ import requests
 
 from connectors.microsoft.settings import (
     AUTHORITY_HOST,
-    SCOPES,
     SignInSettings,
     build_application,
     cache_path,
     encode_settings,
     granted_scopes,
     read_settings,
+    scopes_for,
     settings_path,
 )
 from connectors.microsoft.tokens import describe_oauth_error
@@ -51,6 +51,7 @@ def sign_in(
     client_id: str,
     authority: str,
     authority_host: str = AUTHORITY_HOST,
+    drafts: bool = False,
     say: Callable[[str], None],
 ) -> str:
     """Sign `account` in with MSAL's device-code flow and store what the worker needs.
@@ -67,10 +68,11 @@ def sign_in(
         authority_host=authority_host.strip().rstrip("/"),
     )
     _check(settings)
+    asked = scopes_for(drafts=drafts)  # Mail.ReadWrite only when notices become drafts
     cache = msal.SerializableTokenCache()
     app = build_application(settings, cache)
     try:
-        flow = app.initiate_device_flow(scopes=list(SCOPES))
+        flow = app.initiate_device_flow(scopes=list(asked))
         if "user_code" not in flow:
             raise _refused("start the sign-in", flow)
         say(str(flow.get("message") or _instructions(flow)))
@@ -81,7 +83,7 @@ def sign_in(
         ) from exc
     if "access_token" not in result:
         raise _refused("finish the sign-in", result)
-    _check_granted(result)
+    _check_granted(result, asked)
     username = _username(result, app)
     if cache.has_state_changed:
         write_private(cache_path(tokens_dir, account), cache.serialize().encode("utf-8"))
@@ -90,7 +92,7 @@ def sign_in(
         settings.authority,
         settings.authority_host,
         username,
-        granted_scopes(str(result.get("scope") or "")),
+        granted_scopes(str(result.get("scope") or ""), asked),
     )
     write_private(settings_path(tokens_dir, account), encode_settings(signed_in))
     return username
@@ -153,13 +155,13 @@ def _refused(step: str, answer: dict[str, Any]) -> AccountNeedsPractitioner:
     )
 
 
-def _check_granted(result: dict[str, Any]) -> None:
+def _check_granted(result: dict[str, Any], asked: tuple[str, ...]) -> None:
     """Refuse a sign-in that lacks a permission the worker needs (an admin may withhold one)."""
     granted = str(result.get("scope") or "")
     if not granted:
         return
     have = {scope.rsplit("/", 1)[-1].lower() for scope in granted.split()}
-    missing = [scope for scope in SCOPES if scope.lower() not in have]
+    missing = [scope for scope in asked if scope.lower() not in have]
     if missing:
         raise AccountNeedsPractitioner(
             f"Microsoft granted {granted!r} but not {', '.join(missing)}: add the missing "

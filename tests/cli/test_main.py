@@ -140,7 +140,7 @@ def test_check_lists_every_config_problem_with_its_key_path(
     assert done.stdout == ""
     assert f"{starter}: 3 problem(s)" in done.stderr
     assert f"line {late_window_line}, policy.late_window: 'a day' is not a duration" in done.stderr
-    assert "policy.mode: Input should be 'auto', 'review' or 'dry-run'" in done.stderr
+    assert "policy.mode: Input should be 'auto', 'review', 'drafts' or 'dry-run'" in done.stderr
     assert "practitioner.time_zone: 'Europe/Londres' is not a time zone" in done.stderr
     assert "Traceback" not in done.stderr
 

@@ -117,6 +117,37 @@ class OutlookSenderSettings(Section):
     )
 
 
+class ImapSettings(Section):
+    """The IMAP side of an SMTP account's mailbox, for Sent copies and drafts.
+
+    It logs in with the SMTP username and the stored SMTP password (one mailbox, one
+    password); give `username` where the IMAP login differs (the password is still shared).
+    """
+
+    host: str = Field(
+        "", description="Default: the SMTP host with 'smtp.' turned into 'imap.', else the same."
+    )
+    port: int = Field(0, ge=0, le=65535, description="Default: 993 for tls, 143 otherwise.")
+    security: Literal["tls", "starttls", "none"] = Field(
+        "tls", description="tls (port 993), starttls (port 143), or none (a local server only)."
+    )
+    username: str = Field("", description="Default: the SMTP username.")
+    sent_folder: str = Field(
+        "", description="Default: the folder the server flags \\Sent, else 'Sent'."
+    )
+    drafts_folder: str = Field(
+        "", description="Default: the folder the server flags \\Drafts, else 'Drafts'."
+    )
+
+    def resolved_host(self, smtp_host: str) -> str:
+        if self.host:
+            return self.host
+        return "imap." + smtp_host[5:] if smtp_host.startswith("smtp.") else smtp_host
+
+    def resolved_port(self) -> int:
+        return self.port or (993 if self.security == "tls" else 143)
+
+
 class SmtpSettings(Section):
     """An SMTP server; its password is stored in the state directory, never here."""
 
@@ -140,6 +171,14 @@ class SmtpSettings(Section):
     timeout: Duration = Field(
         timedelta(seconds=30), description="Longest wait for any one answer from the server."
     )
+    save_to_sent: bool = Field(
+        False,
+        description="After each send, put a copy in your Sent folder over IMAP (see `imap`).",
+    )
+    imap: ImapSettings = Field(
+        default_factory=ImapSettings,
+        description="Your mailbox over IMAP, used for save_to_sent and drafts mode.",
+    )
 
     @model_validator(mode="after")
     def _no_silent_plaintext(self) -> SmtpSettings:
@@ -147,6 +186,11 @@ class SmtpSettings(Section):
             raise ValueError(
                 "security = 'none' sends the password and messages unencrypted; use "
                 "'starttls' or 'tls', or set insecure_plaintext = true for a relay on this machine"
+            )
+        if self.imap.security == "none" and not self.insecure_plaintext:
+            raise ValueError(
+                "imap.security = 'none' sends the password unencrypted; use 'tls' or "
+                "'starttls', or set insecure_plaintext = true for a server on this machine"
             )
         return self
 

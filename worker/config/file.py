@@ -53,6 +53,20 @@ class Config(Section):
             raise ValueError(f"account names must be unique; repeated: {', '.join(duplicates)}")
         return self
 
+    @model_validator(mode="after")
+    def _drafts_need_a_mailbox(self) -> Config:
+        if self.policy.mode != "drafts":
+            return self
+        for account in self.accounts:
+            if account.sender.provider == "file":
+                raise ValueError(
+                    f'policy.mode = "drafts" puts each notice in your mailbox\'s Drafts folder, '
+                    f'but account {account.name} sends with provider = "file", which has no '
+                    'mailbox; give it a sender with a mailbox (provider = "gmail", "outlook" or '
+                    '"smtp") or set policy.mode = "review"'
+                )
+        return self
+
 
 def _xdg(variable: str, fallback: str) -> Path:
     return Path(os.environ.get(variable) or Path.home() / fallback)

@@ -238,10 +238,11 @@ class Policy(Section):
         "description) that send the case to review. Whole words, any case: list every form "
         "you want caught ('ill' never matches 'Illinois'; 'hospitalised' needs its own entry).",
     )
-    mode: Literal["auto", "review", "dry-run"] = Field(
+    mode: Literal["auto", "review", "drafts", "dry-run"] = Field(
         "review",
-        description="auto sends notices; review waits for `fairwarning approve`; dry-run only "
-        "writes them to the state directory.",
+        description="auto sends notices; review waits for `fairwarning approve`; drafts puts "
+        "each notice in your mailbox's Drafts folder for you to send; dry-run only writes "
+        "them to the state directory.",
     )
     ignored_domains: tuple[str, ...] = Field(
         (), description="Attendees at these domains are never clients (colleagues, rooms)."

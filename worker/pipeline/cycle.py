@@ -85,7 +85,9 @@ class Worker:
     def cycle_account(self, room: Mailroom) -> AccountReport:
         report = AccountReport(room.name)
         now = self.clock()
-        report.interrupted = outbox.recover_interrupted(self.db, room.name, now)
+        drafts = self.config.policy.mode == "drafts"
+        detail = outbox.INTERRUPTED_DRAFT if drafts else outbox.INTERRUPTED
+        report.interrupted = outbox.recover_interrupted(self.db, room.name, now, detail)
         with transaction(self.db):
             state = sync_state.account_state(self.db, room.name)
         paused_before = state.sync_paused(now)

@@ -2,6 +2,8 @@
 
 Order per notice: quiet hours → render → commit `sending` → send → record the outcome.
 A notice whose template fails stays queued (and is reported) so fixing the template sends it.
+In drafts mode the same claim precedes `draft` instead of `send`, and the outcome is
+`drafted`: the notice waits in the practitioner's Drafts folder and reached no client.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -17,7 +20,7 @@ from worker.errors import AccountNeedsPractitioner, TemplateError
 from worker.notices.quiet import quiet_until
 from worker.notices.templates import TemplateLibrary
 from worker.pipeline.compose import compose, stored_facts
-from worker.pipeline.sender import Delivery, Outcome, Sender
+from worker.pipeline.sender import Delivery, Drafter, Outcome, Sender
 from worker.store import outbox, sync_state
 from worker.store.audit import audit
 from worker.store.db import transaction, utc_text
@@ -54,6 +57,7 @@ class Sent:
     written_to: str = ""
     prepaid_balance: int | None = None
     simulated: bool = False
+    warning: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +161,7 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
     if not outbox.claim(post.db, row.id, now):
         return None
     try:
-        delivery = post.sender.send(message)
+        delivery = _hand_over(post, message)
     except AccountNeedsPractitioner as exc:
         # Senders raise this only when the message was not taken: no token could be had, or
         # the provider refused the credentials (401, missing scope). Safe to requeue.
@@ -172,6 +176,18 @@ def _deliver(post: Post, row: NoticeRow, now: datetime) -> Sent | None:
     return _record(post, row, delivery, now)
 
 
+def _hand_over(post: Post, message: EmailMessage) -> Delivery:
+    """Send, or in drafts mode put the notice in the practitioner's Drafts folder."""
+    if post.policy.mode != "drafts":
+        return post.sender.send(message)
+    if not isinstance(post.sender, Drafter):  # the configuration refuses this; kept safe
+        raise AccountNeedsPractitioner(
+            f'account {post.account}\'s sender cannot make drafts: use provider = "gmail", '
+            '"outlook" or "smtp", or set policy.mode = "review"'
+        )
+    return post.sender.draft(message)
+
+
 def _record(post: Post, row: NoticeRow, delivery: Delivery, now: datetime) -> Sent:
     state = str(delivery.outcome)
     changes = {"detail": delivery.detail, "provider_id": delivery.provider_id}
@@ -182,11 +198,15 @@ def _record(post: Post, row: NoticeRow, delivery: Delivery, now: datetime) -> Se
     written_to = ""
     if delivery.outcome is Outcome.SENT and isinstance(post.sender, WritesFiles):
         written_to = changes["written_to"] = delivery.provider_id
+    if delivery.warning:
+        changes["warning"] = delivery.warning
     with transaction(post.db):
         outbox.set_state(post.db, row.id, state, now, **changes)
         where = f", written to {written_to}" if written_to else ""
         what = f"{row.ref} to {row.client_email}{where}" + (" (dry-run)" if row.simulated else "")
         audit(post.db, now, post.account, f"notice {state}", what)
+        if delivery.warning:
+            audit(post.db, now, post.account, "notice warning", f"{row.ref}: {delivery.warning}")
         if delivery.pause_sending:
             reason = f"sending paused by the provider until {utc_text(retry_at)}: {delivery.detail}"
             sync_state.pause_sending(post.db, post.account, retry_at, reason)
@@ -202,6 +222,7 @@ def _record(post: Post, row: NoticeRow, delivery: Delivery, now: datetime) -> Se
         written_to,
         row.facts.get("prepaid_balance"),
         row.simulated,
+        delivery.warning,
     )
 
 

@@ -27,7 +27,7 @@ NO_STATE = "no state yet: run `fairwarning run --once` or start the service"
 START_SERVICE = (
     "`systemctl --user start fairwarning` (a system unit: `sudo systemctl start fairwarning`)"
 )
-LOCK = "worker.lock"  # held by `wiring.only_worker` for as long as a worker runs
+LOCK = "worker.lock"  # held by `store.lock.only_worker` for as long as a worker runs
 
 
 def _time(text: str | None) -> datetime | None:
@@ -104,6 +104,10 @@ def health(
         "notices_waiting_for_you": [f"{n['kind']} {n['ref']} ({n['state']})" for n in notes],
         "problems": [p["text"] for p in views.problems(db)] if db else [],
         "stuck": [f"{n['ref']} to {n['client_email']}: {n['detail']}" for n in stuck],
+        "warnings": [
+            f"notice {n['ref']} to {n['client_email']}: {n['warning']}"
+            for n in (views.notice_warnings(db) if db else [])
+        ],
         "undelivered_alerts": [
             {"account": a["account"], "kind": a["kind"], "why": a["detail"]} for a in unsent_alerts
         ],
@@ -189,6 +193,10 @@ def describe(
     for account in report["accounts"]:
         lines.append(_account_line(account, when, show_next=polls))
     lines.append(f"notices: {_counts(report, to_files) or 'none yet'}")
+    drafts = report["notices"].get("drafted", 0)
+    if drafts:
+        many = "draft" if drafts == 1 else "drafts"
+        lines.append(f"{drafts} {many} waiting in your mailbox: send them from your Drafts folder")
     if report["waiting_for_you"]:
         ids = ", ".join(str(i) for i in report["waiting_for_you"])
         lines.append(f"waiting for you: cases {ids} (see `fairwarning review`)")
@@ -199,6 +207,7 @@ def describe(
         lines.append(f"waiting for a template fix: {notice}")
     for problem in report["problems"]:
         lines.append(f"problem: {problem}")
+    lines += [f"warning: {w}" for w in report.get("warnings", ())]
     return "\n".join(lines + _alert_lines(report))
 
 
@@ -300,11 +309,21 @@ def cycle_attention(reports: Iterable[AccountReport], mode: str) -> list[str]:
             elif decision.verdict.sends_notice and mode == "review":
                 found.append(f"the {decision.verdict} to {who} waits for your approval")
         for ref in report.interrupted:
-            found.append(f"notice {ref} is unknown: the worker stopped while sending it")
-        for sent in report.sent:
-            if sent.outcome in ("unknown", "rejected"):
-                why = f": {sent.detail}" if sent.detail else ""
-                found.append(f"notice {sent.ref} to {sent.client_email} {sent.outcome}{why}")
+            doing = "putting it in your Drafts folder" if mode == "drafts" else "sending it"
+            found.append(f"notice {ref} is unknown: the worker stopped while {doing}")
+        found += _delivery_attention(report)
+    return found
+
+
+def _delivery_attention(report: AccountReport) -> list[str]:
+    """Notices of one cycle the practitioner must look at: unknown, rejected, or a warning."""
+    found = []
+    for sent in report.sent:
+        if sent.warning:
+            found.append(f"notice {sent.ref} to {sent.client_email}: {sent.warning}")
+        if sent.outcome in ("unknown", "rejected"):
+            why = f": {sent.detail}" if sent.detail else ""
+            found.append(f"notice {sent.ref} to {sent.client_email} {sent.outcome}{why}")
     return found
 
 

@@ -36,7 +36,8 @@ from worker.pipeline.alerts import alert_without_state
 from worker.pipeline.cycle import AccountReport, Worker
 from worker.store.db import check_writable, database_path, open_database
 from worker.store.faults import classify
-from worker.wiring import build_worker, fault_alert_routes, only_worker
+from worker.store.lock import only_worker
+from worker.wiring import build_worker, fault_alert_routes
 
 __all__ = ["AccountReport", "run"]
 

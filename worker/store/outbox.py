@@ -256,7 +256,16 @@ def claim(db: sqlite3.Connection, notice_id: int, now: datetime) -> bool:
     return bool(claimed)
 
 
-def recover_interrupted(db: sqlite3.Connection, account: str, now: datetime) -> list[str]:
+INTERRUPTED = "the worker stopped while sending; check your Sent folder"
+INTERRUPTED_DRAFT = (
+    "the worker stopped while putting it in your Drafts folder; look there, then approve it "
+    "again (a draft already there is found by its reference, not made twice) or waive it"
+)
+
+
+def recover_interrupted(
+    db: sqlite3.Connection, account: str, now: datetime, detail: str = INTERRUPTED
+) -> list[str]:
     """Rows left in `sending` by a crash become `unknown`; their refs are returned."""
     with transaction(db):
         refs = [
@@ -268,6 +277,6 @@ def recover_interrupted(db: sqlite3.Connection, account: str, now: datetime) -> 
         db.execute(
             "UPDATE outbox SET state = 'unknown', updated_at = ?, detail = ?"
             " WHERE account = ? AND state = 'sending'",
-            (utc_text(now), "the worker stopped while sending; check your Sent folder", account),
+            (utc_text(now), detail, account),
         )
     return refs

@@ -112,6 +112,14 @@ def stuck_notices(db: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def notice_warnings(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Notices that went out with something undone around them (no copy in Sent)."""
+    rows = db.execute(
+        "SELECT ref, client_email, state, warning FROM outbox WHERE warning != '' ORDER BY id"
+    )
+    return [dict(r) for r in rows]
+
+
 def undelivered_alerts(db: sqlite3.Connection) -> list[dict[str, Any]]:
     """Alerts no route could carry yet, with every route's reason."""
     rows = db.execute(

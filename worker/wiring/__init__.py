@@ -6,11 +6,8 @@ provider for `fairwarning auth`.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +25,7 @@ from worker.config import (
     SmtpSettings,
     WebhookSettings,
 )
-from worker.errors import AccountNeedsPractitioner, ConfigError, StateError
+from worker.errors import AccountNeedsPractitioner, ConfigError
 from worker.notices.templates import TemplateLibrary
 from worker.pipeline.alerts import AlertRoute
 from worker.pipeline.calendar import CalendarSource
@@ -160,15 +157,33 @@ def _smtp_sender(
 def account_smtp_sender(
     account: Account, settings: SmtpSettings, config: Config, clock: Callable[[], datetime]
 ) -> SmtpSender:
-    """The account's own SMTP server; the envelope sender defaults to the notice's From."""
+    """The account's own SMTP server; the envelope sender defaults to the notice's From.
+
+    Its IMAP mailbox (Sent copies, drafts) logs in with the same stored password."""
+    from connectors.imap import DRAFTS, SENT, ImapMailbox
+
     path, fix = smtp_password_path(config, account.name), auth_smtp_command(account.name)
-    return _smtp_sender(
+    smtp = _smtp_sender(
         settings,
         lambda: _stored_password(path, settings.username, fix),
         from_address=settings.from_address,
         fix=fix,
         clock=clock,
     )
+    imap = settings.imap
+    smtp.mailbox = ImapMailbox(
+        host=imap.resolved_host(settings.host),
+        port=imap.resolved_port(),
+        security=imap.security,
+        username=imap.username or settings.username,
+        password=lambda: _stored_password(path, imap.username or settings.username, fix),
+        fix=fix,
+        clock=clock,
+        timeout=settings.timeout.total_seconds(),
+        folders={SENT: imap.sent_folder, DRAFTS: imap.drafts_folder},
+    )
+    smtp.save_to_sent = settings.save_to_sent
+    return smtp
 
 
 def check_smtp_login(config: Config, account: Account, password: str, now: datetime) -> None:
@@ -321,21 +336,3 @@ def caldav_login_path(config: Config, account: str) -> Path:
 
 def dry_run_folder(config: Config, account: str) -> Path:
     return config.state_dir / "dry-run" / account
-
-
-@contextmanager
-def only_worker(state_dir: Path) -> Iterator[None]:
-    """One running worker per state directory: two would race for the same notices."""
-    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    handle = os.open(state_dir / "worker.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StateError(
-                f"another Fair Warning worker is already running on {state_dir}; "
-                "stop it first (systemctl stop fairwarning) or use another state_dir"
-            ) from None
-        yield
-    finally:
-        os.close(handle)

@@ -42,6 +42,7 @@ def authorize_google(
         client_secrets=client_secrets,
         token_path=google_token_path(config, account),
         list_calendars=list_calendars,
+        drafts=config.policy.mode == "drafts",
         port=port,
         say=say,
         ask=ask,
@@ -66,6 +67,7 @@ def sign_in_microsoft(
         client_id=client_id,
         authority=authority,
         authority_host=authority_host,
+        drafts=config.policy.mode == "drafts",
         say=say,
     )
 

@@ -108,6 +108,7 @@ class FakeGoogle:
         self.lock = threading.RLock()
         self.requests: list[Request] = []
         self.sent: list[dict[str, Any]] = []
+        self.drafts: list[dict[str, Any]] = []  # users.drafts.create, as Gmail keeps them
         self.page_size = 250
         self.granted_scopes = list(SCOPES)
         self._events: dict[str, _Stored] = {}
@@ -379,6 +380,14 @@ class FakeGoogle:
             self.sent.append({"raw": message["raw"], "id": number})
         return 200, answer
 
+    def create_draft(self, body: bytes) -> tuple[int, Any]:
+        """users.drafts.create: a draft id and the message it holds; nothing is sent."""
+        message = json.loads(body)["message"]
+        with self.lock:
+            number = f"r-{len(self.drafts) + 1:04d}"
+            self.drafts.append({"raw": message["raw"], "id": number})
+        return 200, {"id": number, "message": {"id": f"m{number}", "labelIds": ["DRAFT"]}}
+
     def token(self, form: dict[str, str]) -> tuple[int, Any]:
         if (form.get("client_id"), form.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
             return 401, {"error": "invalid_client", "error_description": "Unauthorized"}
@@ -449,7 +458,8 @@ class _Handler(BaseHTTPRequestHandler):
             if not fake.authorised(self.headers.get("Authorization", "")):
                 self._answer(401, payload("error_401_auth"))
                 return
-            status, answer = fake.send(body)
+            drafts = parts.path.endswith("/drafts")
+            status, answer = fake.create_draft(body) if drafts else fake.send(body)
         elif api == "token":
             form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
             status, answer = fake.token(form)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from connectors.google import authorize, describe_credentials
-from connectors.google.credentials import CALENDAR_EVENTS, CALENDAR_LIST, GMAIL_SEND
+from connectors.google.credentials import CALENDAR_EVENTS, CALENDAR_LIST, GMAIL_COMPOSE, GMAIL_SEND
 from tests.connectors.google.fake_google import DATA, FakeGoogle, Fault
 from worker.errors import AccountNeedsPractitioner, ConfigError
 
@@ -233,3 +233,27 @@ def test_status_describes_the_grant_without_its_secrets(
     assert stored["client_secret"] not in line
     os.chmod(tokens, 0o644)
     assert "should be 0600" in describe_credentials(tokens)
+
+
+def test_drafts_mode_adds_gmail_compose_and_only_then(
+    fake: FakeGoogle, client_secrets: Path, tokens: Path
+) -> None:
+    fake.granted_scopes = [CALENDAR_EVENTS, GMAIL_SEND, GMAIL_COMPOSE]
+    drafts = Terminal(fake.consent)
+    granted = run(drafts, client_secrets, tokens, drafts=True)
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(drafts.consent_url).query)
+    assert query["scope"] == [f"{CALENDAR_EVENTS} {GMAIL_SEND} {GMAIL_COMPOSE}"]
+    assert GMAIL_COMPOSE in granted
+    sends = Terminal(fake.consent)
+    run(sends, client_secrets, tokens)
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(sends.consent_url).query)
+    assert GMAIL_COMPOSE not in query["scope"][0]
+
+
+def test_drafts_mode_without_compose_granted_is_refused(
+    fake: FakeGoogle, client_secrets: Path, tokens: Path
+) -> None:
+    fake.granted_scopes = [CALENDAR_EVENTS, GMAIL_SEND]
+    with pytest.raises(AccountNeedsPractitioner) as caught:
+        run(Terminal(fake.consent), client_secrets, tokens, drafts=True)
+    assert GMAIL_COMPOSE in caught.value.message

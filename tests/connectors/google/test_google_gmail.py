@@ -276,3 +276,34 @@ def test_the_accounts_send_timeout_setting_bounds_a_hung_send(
 
     assert delivery.outcome is Outcome.UNKNOWN
     assert "did not answer in time" in delivery.detail
+
+
+def test_a_draft_is_created_once_and_nothing_is_sent(fake: FakeGoogle, sender: GmailSender) -> None:
+    delivery = sender.draft(notice())
+
+    assert delivery.outcome is Outcome.DRAFTED
+    [request] = fake.calls("gmail")
+    assert (request.method, request.path) == ("POST", "/gmail/v1/users/me/drafts")
+    assert set(json.loads(request.body)["message"]) == {"raw"}
+    assert fake.sent == []
+    assert delivery.provider_id == fake.drafts[0]["id"]
+    assert "Drafts" in delivery.detail
+
+
+def test_a_draft_without_the_compose_scope_needs_the_practitioner(
+    fake: FakeGoogle, sender: GmailSender
+) -> None:
+    fake.fail("gmail", Fault(403, "error_403_insufficient_scope"))
+    with pytest.raises(AccountNeedsPractitioner) as caught:
+        sender.draft(notice())
+    assert "refused to create drafts (drafts mode needs gmail.compose)" in caught.value.message
+    assert fake.drafts == []
+
+
+def test_a_draft_that_failed_at_gmail_is_unknown_and_says_to_look_in_drafts(
+    fake: FakeGoogle, sender: GmailSender
+) -> None:
+    fake.fail("gmail", Fault(500, "error_500_backend"))
+    delivery = sender.draft(notice())
+    assert delivery.outcome is Outcome.UNKNOWN
+    assert "Look in the Drafts folder" in delivery.detail

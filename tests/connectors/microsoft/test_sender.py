@@ -243,3 +243,36 @@ def test_mail_send_not_granted_pauses_the_account(mocked: responses.RequestsMock
 
     with pytest.raises(AccountNeedsPractitioner, match=r"grant Mail\.Send"):
         sender().send(notice())
+
+
+DRAFTS = f"{GRAPH}/me/messages"
+
+
+def test_a_draft_is_created_once_from_the_exact_mime_and_nothing_is_sent() -> None:
+    with responses.RequestsMock() as mocked:
+        mocked.add(responses.POST, DRAFTS, json={"id": "AAMk-draft-1", "isDraft": True}, status=201)
+        delivery = sender().draft(notice())
+        [call] = mocked.calls
+    assert delivery.outcome is Outcome.DRAFTED
+    assert delivery.provider_id == "AAMk-draft-1"
+    assert call.request.headers["Content-Type"] == "text/plain"
+    body = call.request.body
+    sent = email.message_from_bytes(base64.b64decode(body if isinstance(body, bytes) else b""))
+    assert sent[REF_HEADER] == "main-42-reminder"
+
+
+def test_a_draft_refused_for_want_of_mail_readwrite_names_the_permission() -> None:
+    with responses.RequestsMock() as mocked:
+        mocked.add(responses.POST, DRAFTS, json=load("access-denied.json"), status=403)
+        with pytest.raises(AccountNeedsPractitioner) as caught:
+            sender().draft(notice())
+    assert "refused to create drafts" in caught.value.message
+    assert "grant Mail.ReadWrite" in caught.value.message
+
+
+def test_a_draft_that_timed_out_is_unknown_and_says_to_look_in_drafts() -> None:
+    with responses.RequestsMock() as mocked:
+        mocked.add(responses.POST, DRAFTS, json={}, status=504)
+        delivery = sender().draft(notice())
+    assert delivery.outcome is Outcome.UNKNOWN
+    assert "check Drafts" in delivery.detail

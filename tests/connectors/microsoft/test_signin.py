@@ -147,3 +147,14 @@ def test_status_says_when_the_token_cache_is_gone(signed_in: Path) -> None:
 
     assert "missing" in line
     assert f"--client-id {CLIENT_ID} --authority consumers" in line
+
+
+def test_drafts_mode_also_asks_for_mail_readwrite_and_send_mode_never_does(
+    login: FakeLogin, tokens_dir: Path
+) -> None:
+    login.scope += " https://graph.microsoft.com/Mail.ReadWrite"
+    _sign_in(tokens_dir, drafts=True)
+    _sign_in(tokens_dir)
+    drafts, sends = (set(d["scope"][0].split()) for d in login.device_requests)
+    assert {"Calendars.Read", "Mail.Send", "Mail.ReadWrite"} <= drafts
+    assert "Mail.ReadWrite" not in sends
