@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from worker.config import Config
 from worker.errors import FairWarningError, NoState
 from worker.notices.templates import TemplateLibrary
 from worker.service.times import local_clock, local_time
-from worker.store.db import open_existing, transaction
+from worker.store.db import database_path, open_existing, transaction
 from worker.web.guard import LoginThrottle, csrf_token
 
 NAVIGATION = (
@@ -31,6 +33,26 @@ NAVIGATION = (
 )
 
 
+class _Connections(threading.local):
+    """Each server thread keeps its own connections: SQLite's are not shared across threads."""
+
+    def __init__(self) -> None:
+        self.by_kind: dict[bool, tuple[int, sqlite3.Connection]] = {}
+
+
+def _stamp(folder: Path | None) -> object:
+    """What changes when any template file in `folder` is saved, added or removed."""
+    if folder is None or not folder.is_dir():
+        return ()
+    return tuple(
+        sorted(
+            (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+            for path in folder.rglob("*")
+            if path.is_file() and ".history" not in path.parts
+        )
+    )
+
+
 @dataclass
 class Console:
     """One console over one practice's configuration and state."""
@@ -39,6 +61,8 @@ class Console:
     clock: Callable[[], datetime]
     config_path: Path | None = None  # the file `config` was read from, for settings' sources
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    _library: tuple[object, TemplateLibrary] | None = field(default=None, repr=False)
+    _open: _Connections = field(default_factory=lambda: _Connections(), repr=False)
     pages: jinja2.Environment = field(
         default_factory=lambda: jinja2.Environment(
             loader=jinja2.PackageLoader("worker.web", "templates"),
@@ -48,41 +72,73 @@ class Console:
     )
 
     def templates(self) -> TemplateLibrary:
-        """The notice templates as they are on disk now: an edit shows without a restart."""
-        return TemplateLibrary(user_dir=self.config.templates_dir)
+        """The notice templates as they are on disk now: an edit shows without a restart.
+
+        Kept while no file in the templates folder changes, so Jinja compiles each template
+        once rather than on every page.
+        """
+        stamp = _stamp(self.config.templates_dir)
+        kept = self._library
+        if kept is None or kept[0] != stamp:
+            kept = self._library = (stamp, TemplateLibrary(user_dir=self.config.templates_dir))
+        return kept[1]
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection | None]:
         """The state database for reading; None before the worker's first cycle."""
         try:
-            db = open_existing(self.config.state_dir, read_only=True)
+            db = self._connection(read_only=True)
         except NoState:
             yield None
             return
-        try:
+        with self._dropped_on_error(db, read_only=True):
             yield db
-        finally:
-            db.close()
 
     @contextmanager
     def connected(self) -> Iterator[sqlite3.Connection]:
         """The state database for functions that open their own short transactions."""
-        db = open_existing(self.config.state_dir, read_only=False)
-        try:
+        db = self._connection(read_only=False)
+        with self._dropped_on_error(db, read_only=False):
             yield db
-        finally:
-            db.close()
 
     @contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction beside the running worker (BEGIN IMMEDIATE waits for
         the worker's own transaction to end rather than failing)."""
-        db = open_existing(self.config.state_dir, read_only=False)
+        db = self._connection(read_only=False)
+        with self._dropped_on_error(db, read_only=False), transaction(db):
+            yield db
+
+    def _connection(self, *, read_only: bool) -> sqlite3.Connection:
+        """This thread's connection, checked (integrity, migrations) when first opened and
+        opened again when the database file was replaced."""
+        path = database_path(self.config.state_dir)
         try:
-            with transaction(db):
-                yield db
-        finally:
-            db.close()
+            identity = path.stat().st_ino
+        except FileNotFoundError:
+            identity = -1
+        kept = self._open.by_kind.get(read_only)
+        if kept is not None and kept[0] == identity:
+            return kept[1]
+        if kept is not None:
+            self._drop(read_only)
+        db = open_existing(self.config.state_dir, read_only=read_only)
+        self._open.by_kind[read_only] = (identity, db)
+        return db
+
+    @contextmanager
+    def _dropped_on_error(self, db: sqlite3.Connection, *, read_only: bool) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error:
+            self._drop(read_only)  # a fault: the next request opens and checks afresh
+            raise
+
+    def _drop(self, read_only: bool) -> None:
+        kept = self._open.by_kind.pop(read_only, None)
+        if kept is not None:
+            with contextlib.suppress(sqlite3.Error):
+                kept[1].close()
 
     def when(self, moment: datetime) -> str:
         return local_time(moment, self.config.practitioner.time_zone, now=self.clock())
