@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,3 +63,30 @@ def imap_server(imap_server_once: ImapServer) -> ImapServer:
     """The session's IMAP server with an empty mailbox."""
     imap_server_once.reset()
     return imap_server_once
+
+
+# One Playwright per session: its sync API cannot run twice at once in one thread, so the
+# notice layout and the console share this browser.
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """A headless Chromium from Debian, shared by every browser test of the session; a
+    missing browser fails the tests that need it, with the command that fixes it."""
+    executable = shutil.which("chromium") or CHROMIUM
+    if not shutil.which(executable):
+        pytest.fail(
+            "Chromium is not installed, and the notice layout must be checked in a real "
+            "browser: run `make system-deps` as root (it runs apt-get install -y chromium)"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is not installed: run `.venv/bin/pip install -e '.[test]'`")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

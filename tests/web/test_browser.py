@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.cli.practice import PRIYA, SAM, Practice, environment
 from tests.servers.console import running_console
@@ -26,7 +26,6 @@ from tests.web.conftest import PASSWORD
 from tests.web.hostile import SCRIPT, make_hostile
 from worker.web.keys import set_password
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
 VIEWPORTS: dict[str, ViewportSize] = {
     "desktop": {"width": 1280, "height": 800},
@@ -37,19 +36,9 @@ EDITOR = "/notices/reminder/en"
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole session."""
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(
-            f"{CHROMIUM} is missing, and the console must be checked in a real browser: run "
-            "`make system-deps` as root (apt-get install -y chromium); never `playwright install`"
-        )
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+def browser(chromium: Browser) -> Browser:
+    """The session's one headless Chromium (tests/conftest.py)."""
+    return chromium
 
 
 @pytest.fixture(params=list(VIEWPORTS))
