@@ -52,7 +52,7 @@ from worker.pipeline.casework import file_fact, open_desk, waive
 from worker.pipeline.packages import open_packages
 from worker.store import outbox, packages
 from worker.store.clients_seen import record_seen
-from worker.store.db import open_database, transaction
+from worker.store.db import open_database, open_existing, transaction
 from worker.store.sync_state import save_sessions
 from worker.web.keys import set_password
 
@@ -70,13 +70,15 @@ TARGET_MEDIAN, TARGET_P95, TARGET_RSS = 50.0, 200.0, 120.0  # ms, ms, MB
 PAGES = (
     ("Today", "/"),
     ("Review", "/review"),
+    ("a waiting case", "/review/{case}"),  # its exact notice, composed as approval would
     ("Clients", "/clients"),
     ("a client", "/clients/client-0042@example.org"),
     ("History", "/history"),
     ("History page 2", "/history?page=2"),
     ("History search", "/history?" + urlencode({"client": "client-0042"})),
 )
-TARGETED = ("Review", "Clients", "History")  # the pages the issue sets targets for
+# The pages the issue sets targets for; Review is the list and each case's page together.
+TARGETED = ("Review", "a waiting case", "Clients", "History")
 
 
 def _client(number: int) -> tuple[str, str]:
@@ -338,7 +340,11 @@ def measure(config_path: Path, requests: int = REQUESTS) -> dict[str, Any]:
         _, rss_at_start = _proc(server.pid)
         browser = Browser(port)
         browser.log_in()
-        timings = [_page(browser, server.pid, name, path, requests) for name, path in PAGES]
+        case = _a_waiting_case(config_path)
+        timings = [
+            _page(browser, server.pid, name, path.format(case=case), requests)
+            for name, path in PAGES
+        ]
         _, rss = _proc(server.pid)
     finally:
         server.send_signal(signal.SIGINT)
@@ -349,6 +355,17 @@ def measure(config_path: Path, requests: int = REQUESTS) -> dict[str, Any]:
             server.wait()
     trouble = [line for line in log.read_text().splitlines() if "Traceback" in line]
     return {"pages": timings, "rss": rss, "rss_at_start": rss_at_start, "trouble": trouble}
+
+
+def _a_waiting_case(config_path: Path) -> int:
+    """The first case waiting for the practitioner in the benchmark's state."""
+    config, _ = load_config(config_path)
+    db = open_existing(config.state_dir, read_only=True)
+    try:
+        row = db.execute("SELECT min(id) FROM decisions WHERE status = 'open'").fetchone()
+    finally:
+        db.close()
+    return int(row[0])
 
 
 def _page(browser: Browser, pid: int, name: str, path: str, requests: int) -> PageTiming:
@@ -385,10 +402,12 @@ def _page_work(config_path: Path) -> dict[str, Callable[[], object]]:
 
     config, _ = load_config(config_path)
     console = Console(config=config, clock=lambda: datetime.now(UTC), config_path=config_path)
-    someone = PAGES[3][1].rsplit("/", 1)[1]
+    someone = PAGES[4][1].rsplit("/", 1)[1]
+    case = _a_waiting_case(config_path)
     return {
         "Today": lambda: today._report(console),
         "Review": lambda: review_desk.everything_waiting(console),
+        "a waiting case": lambda: review_desk.one_case(console, case),
         "Clients": lambda: clients._roster(console),
         "a client": lambda: clients._client_page(console, someone),
         "History": lambda: history._history(console, history.Search()),

@@ -199,6 +199,9 @@ def test_approving_sams_case_sends_the_notice_the_page_showed(
 ) -> None:
     case = case_of(practice, SAM.client)
     console.visit("/review", "review")
+    console.page.locator(f"#item-{case}").get_by_role("link", name="Read the notice").click()
+    expect(console.page.get_by_role("heading", name=f"Case {case}", exact=True)).to_be_visible()
+    console.looks_right("case-before-approval")
     card = console.page.locator(f"#item-{case}")
     summary = card.locator("summary")
     expect(summary).to_contain_text("What approval sends:")

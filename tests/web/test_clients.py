@@ -33,7 +33,7 @@ def row_of(page: str, email: str) -> str:
         SAM,
         f"{SAM}/casefile.html",
         f"{SAM}/casefile.csv",
-        f"{SAM}/notices/FW-C6EEEE9CACA8",
+        f"{SAM}/notices/FW-000000000000",  # refused before the reference is looked at
     ],
 )
 def test_every_client_page_needs_a_session(browser_client: TestClient, path: str) -> None:
@@ -56,8 +56,13 @@ def test_every_client_is_listed_with_their_counts_and_balance(console: TestClien
     assert '<td data-label="Prepaid sessions">3</td>' in row_of(page.text, "maya.cohen@example.org")
 
 
+def _sams_ref(practice: Practice) -> str:
+    """The reference of Sam's reminder: made from the session, dated around today."""
+    return str(practice.case_of("sam.taylor@example.org")["ref"])
+
+
 def test_a_clients_timeline_shows_cases_with_reasons_and_notices_as_composed(
-    console: TestClient,
+    console: TestClient, practice: Practice
 ) -> None:
     page = console.get(SAM)
     assert page.status_code == 200
@@ -66,14 +71,14 @@ def test_a_clients_timeline_shows_cases_with_reasons_and_notices_as_composed(
     assert "declined" in page.text  # the evidence
     assert 'href="/review/2"' in page.text  # the case is waiting
     frames = re.findall(r'<iframe sandbox="" class="notice" src="([^"]+)"', page.text)
-    assert "/clients/sam.taylor@example.org/notices/FW-C6EEEE9CACA8" in frames
+    assert f"/clients/sam.taylor@example.org/notices/{_sams_ref(practice)}" in frames
     assert f'href="{SAM.replace("%40", "@")}/casefile.csv"' in page.text
 
 
 def test_a_notice_is_served_for_its_sandboxed_frame_under_the_notice_policy(
-    console: TestClient,
+    console: TestClient, practice: Practice
 ) -> None:
-    answer = console.get(f"{SAM}/notices/FW-C6EEEE9CACA8")
+    answer = console.get(f"{SAM}/notices/{_sams_ref(practice)}")
     assert answer.status_code == 200
     assert answer.headers["content-security-policy"] == NOTICE_POLICY
     assert answer.headers["x-frame-options"] == "SAMEORIGIN"
@@ -81,8 +86,8 @@ def test_a_notice_is_served_for_its_sandboxed_frame_under_the_notice_policy(
     assert "<script" not in answer.text.lower()
 
 
-def test_a_notice_of_another_client_is_not_served(console: TestClient) -> None:
-    answer = console.get("/clients/priya.shah%40example.org/notices/FW-C6EEEE9CACA8")
+def test_a_notice_of_another_client_is_not_served(console: TestClient, practice: Practice) -> None:
+    answer = console.get(f"/clients/priya.shah%40example.org/notices/{_sams_ref(practice)}")
     assert answer.status_code == 404
 
 
@@ -108,7 +113,7 @@ def test_a_listed_client_with_no_records_yet_has_an_empty_page(practice: Practic
     assert "Nothing recorded yet" in answer.text
 
 
-def test_the_case_file_downloads_as_csv(console: TestClient) -> None:
+def test_the_case_file_downloads_as_csv(console: TestClient, practice: Practice) -> None:
     answer = console.get(f"{SAM}/casefile.csv")
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
@@ -116,7 +121,7 @@ def test_the_case_file_downloads_as_csv(console: TestClient) -> None:
     assert answer.text.startswith("record,id,at_utc")
     records = [line.split(",")[0] for line in answer.text.splitlines()]
     assert {"session", "case", "notice", "ledger"} <= set(records)
-    assert "FW-C6EEEE9CACA8" in answer.text
+    assert _sams_ref(practice) in answer.text
 
 
 def test_the_case_file_downloads_as_html(console: TestClient) -> None:

@@ -47,12 +47,15 @@ def test_history_needs_a_session(browser_client: TestClient) -> None:
     assert answer.headers["location"] == "/login?next=/history%3Fclient%3Dsam"
 
 
-def test_history_lists_every_case_with_its_reasons_and_notice(console: TestClient) -> None:
+def test_history_lists_every_case_with_its_reasons_and_notice(
+    console: TestClient, practice: Practice
+) -> None:
     page = console.get("/history")
     assert page.status_code == 200
     assert clients_listed(page.text) == {SAM, PRIYA, LUCIA, ALEX}
     assert "4 cases" in page.text
-    assert "reminder FW-C6EEEE9CACA8: review" in page.text
+    ref = practice.case_of("sam.taylor@example.org")["ref"]  # made from today's date
+    assert f"reminder {ref}: review" in page.text
     for case in range(1, 5):  # all four wait for Dana
         assert f'href="/review/{case}"' in page.text
 

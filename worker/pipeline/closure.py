@@ -29,7 +29,6 @@ from worker.pipeline import courtesy as notes
 from worker.pipeline.ladder import describe_span
 from worker.store import clients_seen, courtesy
 from worker.store.audit import audit
-from worker.store.codec import session_from_json
 from worker.store.db import from_utc_text, utc_text
 
 if TYPE_CHECKING:  # casework imports this module for `after_closure`
@@ -200,7 +199,9 @@ def closure_suggestions(db: sqlite3.Connection, policy: Policy, now: datetime) -
         return []
     rows = db.execute(
         "SELECT l.client_email, d.id, d.account, d.client_name, d.decided_at, l.cancelled_at,"
-        " f.session FROM ledger l JOIN decisions d ON d.id = l.decision_id"
+        " json_extract(f.session, '$.title') AS title,"
+        " json_extract(f.session, '$.start') AS start"
+        " FROM ledger l JOIN decisions d ON d.id = l.decision_id"
         " JOIN facts f ON f.id = d.fact_id WHERE l.kind = 'forfeit' AND l.waived_at IS NULL"
         " AND l.simulated = 0 AND l.cancelled_at >= ? ORDER BY l.cancelled_at",
         (utc_text(now - policy.lookback),),
@@ -228,9 +229,9 @@ def closure_suggestions(db: sqlite3.Connection, policy: Policy, now: datetime) -
 
 
 def _evidence(row: sqlite3.Row) -> str:
-    session = session_from_json(row["session"])
+    start = from_utc_text(row["start"])
     return (
-        f"forfeit: {session.title!r} on {session.start:%Y-%m-%d %H:%M} UTC, cancelled "
+        f"forfeit: {row['title']!r} on {start:%Y-%m-%d %H:%M} UTC, cancelled "
         f"{from_utc_text(row['cancelled_at']):%Y-%m-%d %H:%M} UTC (case {row['id']})"
     )
 

@@ -65,13 +65,13 @@ def cancellations(db: sqlite3.Connection, since: datetime) -> list[Cancellation]
     )
     found = []
     for row in rows:
-        cancelled_at = from_utc_text(row["cancelled_at"])
-        if cancelled_at > from_utc_text(row["end_at"]):
+        cancelled_at = datetime.fromisoformat(row["cancelled_at"])
+        if cancelled_at > datetime.fromisoformat(row["end_at"]):
             continue  # clean-up of a past session, not a cancellation
         found.append(
             Cancellation(
                 client=row["client_email"],
-                start=from_utc_text(row["start"]),
+                start=datetime.fromisoformat(row["start"]),
                 cancelled_at=cancelled_at,
                 ledger_kind=row["ledger_kind"],
                 waived=row["waived_at"] is not None,
@@ -164,6 +164,17 @@ def count(
         "clients": per_client,
         "rising": sorted(c["client"] for c in per_client if c["rising"]),
     }
+
+
+def tally_clients(found: list[Cancellation], late_window: timedelta) -> dict[str, Counter[str]]:
+    """Per client, over `found`: late, on_time, warnings, forfeits, waived, as `count` counts
+    them, without the months and halves a report needs (the console's client list)."""
+    clients: dict[str, Counter[str]] = {}
+    for item in found:
+        tally = clients.setdefault(item.client, Counter())
+        tally["late" if item.start - item.cancelled_at < late_window else "on_time"] += 1
+        _tally_ledger(item, tally, None)
+    return clients
 
 
 def _tally_ledger(item: Cancellation, tally: Counter[str], fee_of: FeeOf | None) -> Money | None:

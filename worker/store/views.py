@@ -50,6 +50,12 @@ def cases(
     return [_case(row) for row in rows]
 
 
+def case(db: sqlite3.Connection, case_id: int) -> dict[str, Any] | None:
+    """One decision with its fact and notice, as `cases` gives each."""
+    row = db.execute(_CASES + " WHERE d.id = ?", (case_id,)).fetchone()
+    return None if row is None else _case(row)
+
+
 def search_cases(
     db: sqlite3.Connection,
     *,

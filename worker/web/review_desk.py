@@ -84,17 +84,28 @@ def _foresee(console: Console, act: Callable[..., Foreseen], desk: Desk, key: An
     return waiting
 
 
-def case_waiting(console: Console, desks: Desks, case: dict[str, Any]) -> Waiting:
+def case_waiting(
+    console: Console, desks: Desks, case: dict[str, Any], *, notice: bool = True
+) -> Waiting:
+    """The case as the page shows it; with `notice`, the exact notice approval would send."""
     desk = desks(case["account"])
-    found = _foresee(console, foresee, desk, case["id"])
+    if notice:
+        found = _foresee(console, foresee, desk, case["id"])
+    else:
+        found = Waiting(key=str(case["id"]), path="", facts={}, choices=())
     found.path, found.facts, found.reasons = f"/review/{case['id']}", case, case["reasons"]
     found.choices = choices.choices_for(desk, case["id"])
     return found
 
 
-def notice_waiting(console: Console, desks: Desks, note: dict[str, Any]) -> Waiting:
+def notice_waiting(
+    console: Console, desks: Desks, note: dict[str, Any], *, notice: bool = True
+) -> Waiting:
     desk = desks(note["account"])
-    found = _foresee(console, foresee_notice, desk, note["ref"])
+    if notice:
+        found = _foresee(console, foresee_notice, desk, note["ref"])
+    else:
+        found = Waiting(key=note["ref"], path="", facts={}, choices=())
     found.path, found.facts = f"/review/notice/{note['ref']}", note
     found.is_case = False
     found.reasons = courtesy.as_case(note)["reasons"]
@@ -110,12 +121,16 @@ def notice_waiting(console: Console, desks: Desks, note: dict[str, Any]) -> Wait
 
 
 def everything_waiting(console: Console) -> dict[str, Any]:
-    """Every case and courtesy notice waiting, and clients worth a thought. Foreseeing writes
-    inside a savepoint and undoes it, so this holds one short write transaction."""
-    with console.writing() as db:
+    """Every case and courtesy notice waiting, and clients worth a thought: the index. Each
+    notice is composed on its own page, where it can be approved, so the list stays quick
+    however much waits (and nothing is approved without its notice in view)."""
+    with console.reading() as db:
+        if db is None:
+            return {"cases": [], "notes": [], "advice": []}
         desks = Desks(console, db)
-        cases = [case_waiting(console, desks, c) for c in views.needing_practitioner(db)]
-        notes = [notice_waiting(console, desks, n) for n in courtesy_waiting(db)]
+        waiting = views.needing_practitioner(db)
+        cases = [case_waiting(console, desks, c, notice=False) for c in waiting]
+        notes = [notice_waiting(console, desks, n, notice=False) for n in courtesy_waiting(db)]
         policy = console.config.policy
         advice = [
             {"client": s.client_email, "name": s.client_name, "reasons": s.reasons(policy)}
@@ -126,8 +141,8 @@ def everything_waiting(console: Console) -> dict[str, Any]:
 
 def one_case(console: Console, case_id: int) -> Waiting | None:
     with console.writing() as db:
-        found = [c for c in views.cases(db) if c["id"] == case_id]
-        return case_waiting(console, Desks(console, db), found[0]) if found else None
+        found = views.case(db, case_id)
+        return case_waiting(console, Desks(console, db), found) if found else None
 
 
 def one_notice(console: Console, ref: str) -> Waiting | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -47,22 +48,13 @@ def _roster(console: Console) -> list[dict[str, Any]]:
         records = casefile.clients_in_records(db) if db else {}
         found = report.cancellations(db, EVER) if db else []
         balances = packages.balances(db) if db else {}
-    counted = report.count(
-        found,
-        None,
-        since=EVER,
-        until=console.clock(),
-        late_window=config.policy.late_window,
-        zone=config.practitioner.time_zone,
-        fee_of=None,
-    )
-    tallies = {row["client"]: row for row in counted["clients"]}
+    tallies = report.tally_clients(found, config.policy.late_window)
     emails = [c.email for c in directory.all()]
     emails += sorted(e for e in records if directory.by_email(e) is None)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for email in emails:
         known = directory.by_email(email)
-        tally = tallies.get(email, {})
+        tally = tallies.get(email, Counter())
         rows.append(
             {
                 "email": email,
@@ -70,8 +62,7 @@ def _roster(console: Console) -> list[dict[str, Any]]:
                 "href": client_href(email),
                 "in_directory": known is not None,
                 "balance": _balance(balances.get(email), known.prepaid_balance if known else None),
-                **{k: tally.get(k, 0) for k in ("late", "on_time", "warnings", "forfeits")},
-                "waived": tally.get("waived", 0),
+                **{k: tally[k] for k in ("late", "on_time", "warnings", "forfeits", "waived")},
             }
         )
     rows.sort(key=lambda r: ((r["name"] or r["email"]).casefold(), r["email"]))
