@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from tests.cli.practice import LUCIA, SAM, Practice
+from tests.cli.practice import LUCIA, PRIYA, SAM, Practice
 from tests.servers.imap import DRAFTS_FOLDER, PASSWORD, SENT_FOLDER, USER, ImapServer
 from tests.servers.smtp import SmtpServer, free_port
 from worker.config import load_config
@@ -163,3 +163,29 @@ def test_drafts_mode_with_a_file_sender_is_refused_with_the_fix(practice: Practi
     assert done.returncode != 0
     assert 'account main sends with provider = "file"' in done.stderr + done.stdout
     assert 'set policy.mode = "review"' in done.stderr + done.stdout
+
+
+def test_approving_in_drafts_mode_says_the_notice_goes_to_drafts(
+    practice: Practice, env: dict[str, str], smtp_server: SmtpServer, imap_server: ImapServer
+) -> None:
+    _use_smtp(practice, env, smtp_server, imap_server.port, mode="drafts")
+    practice.client_acts(PRIYA)  # "in hospital": waits for Dana whatever the mode
+    practice.cycle(expect=1)
+    case = practice.case_of(PRIYA.client)["id"]
+    approved = practice("approve", str(case))
+    assert approved.returncode == 0, approved.stderr
+    assert "will be put in your Drafts folder" in " ".join(approved.stdout.split())
+    assert "will go out" not in approved.stdout
+
+
+def test_waiving_a_drafted_case_says_to_delete_the_draft(
+    practice: Practice, env: dict[str, str], smtp_server: SmtpServer, imap_server: ImapServer
+) -> None:
+    _use_smtp(practice, env, smtp_server, imap_server.port, mode="drafts")
+    practice.client_acts(SAM)
+    practice.cycle()
+    case = practice.case_of(SAM.client)
+    waived = practice("waive", str(case["id"]))
+    said = " ".join(waived.stdout.split())
+    assert f"its notice {case['ref']} is a draft in your mailbox: delete that draft" in said
+    assert "nothing will be sent" not in said

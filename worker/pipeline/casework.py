@@ -315,6 +315,11 @@ def waive(desk: Desk, decision_id: int, reason: str) -> str:
         notice = outbox.by_decision(desk.db, row["joined_to"])  # the notice it joined
     already = notice is not None and notice.state in ("sent", "sending", "unknown")
     moved = _withdraw(desk, decision_id, status="waived", reason=reason or "waived by you")
+    if notice is not None and notice.state == "drafted":
+        return (
+            f"case {decision_id} no longer counts; its notice {notice.ref} is a draft in your "
+            "mailbox: delete that draft, or it can still be sent"
+        )
     if already:
         return f"case {decision_id} no longer counts; its notice had already been sent"
     if row["joined_to"] is not None and notice is not None:

@@ -19,6 +19,8 @@ def departure_words(config: Config, leaves: Departure, now: datetime) -> str:
     what = f"the {leaves.kind} {leaves.ref} to {leaves.client_email}"
     folder = notices_folder(config, leaves.account)
     verb = f"will be written to {folder}" if folder else "will go out"
+    if config.policy.mode == "drafts" and not folder:
+        verb = "will be put in your Drafts folder, for you to send,"
     if leaves.simulated:
         verb += " (dry-run mode: nothing is mailed)"
     running = worker_running(config.state_dir)
