@@ -156,3 +156,19 @@ def test_check_says_which_style_the_templates_folder_uses(tmp_path: Path) -> Non
     path = _mine(_starter(tmp_path))
     done = CliRunner().invoke(main, ["--config", str(path), "check"])
     assert "templates: one Markdown source per notice (.md.j2)" in done.output
+
+
+def test_a_caldav_calendar_without_a_stored_login_is_named_with_the_command(
+    tmp_path: Path,
+) -> None:
+    path = _edited(
+        _mine(_starter(tmp_path)),
+        (
+            'calendar = { provider = "local", path = "calendar" }',
+            'calendar = { provider = "caldav", url = "https://caldav.fastmail.com/dav/calendars/'
+            'user/dana@riveracoaching.example/default/" }',
+        ),
+    )
+    [problem] = [p for p in _problems(path) if "CalDAV" in p]
+    assert problem.startswith("account main: no CalDAV login stored for https://caldav.fastmail")
+    assert "`fairwarning auth caldav --account main --url https://caldav.fastmail.com" in problem

@@ -11,7 +11,13 @@ from pathlib import Path
 
 from worker.cli.courtesy_checks import courtesy_problems
 from worker.clients import load_directory
-from worker.config import Config, LocalCalendarSettings, SendmailSettings, SmtpSettings
+from worker.config import (
+    CalDavCalendarSettings,
+    Config,
+    LocalCalendarSettings,
+    SendmailSettings,
+    SmtpSettings,
+)
 from worker.config.lines import at_line
 from worker.config.lint import mistakes
 from worker.errors import FairWarningError
@@ -20,7 +26,12 @@ from worker.notices.preview import sample_message
 from worker.notices.templates import KINDS, TemplateLibrary
 from worker.pipeline.alerts import ALERT_KINDS, sample_alert
 from worker.private_files import is_encrypted, secret_key, tokens_dir
-from worker.wiring import alert_password_path, auth_smtp_command, smtp_password_path
+from worker.wiring import (
+    alert_password_path,
+    auth_smtp_command,
+    caldav_login_path,
+    smtp_password_path,
+)
 
 
 def check_templates(config: Config, now: datetime) -> list[str]:
@@ -93,6 +104,14 @@ def check_accounts(config: Config) -> list[str]:
                 '[alerts.via]; give the account another name, e.g. name = "main"'
             )
         settings = account.calendar
+        if isinstance(settings, CalDavCalendarSettings):
+            if not caldav_login_path(config, account.name).exists():
+                problems.append(
+                    f"account {account.name}: no CalDAV login stored for {settings.url}; run "
+                    f"`fairwarning auth caldav --account {account.name} --url {settings.url} "
+                    "--username USERNAME`"
+                )
+            continue
         if not isinstance(settings, LocalCalendarSettings):
             continue
         path = settings.path
