@@ -113,7 +113,15 @@ class Practice:
         self.cycle()
 
     def notices(self) -> dict[str, EmailMessage]:
-        """Every .eml written so far, by file name."""
+        """Every notice to a client written so far, by file name: not the alerts to Dana
+        (ALERT-…), which come whenever the clock passes her digest hour with a case waiting."""
+        return {name: message for name, message in self._written().items() if not _alert(name)}
+
+    def alerts(self) -> dict[str, EmailMessage]:
+        """Every alert to Dana herself written so far, by file name."""
+        return {name: message for name, message in self._written().items() if _alert(name)}
+
+    def _written(self) -> dict[str, EmailMessage]:
         if not self.outbox.exists():
             return {}
         return {
@@ -130,3 +138,7 @@ class Practice:
     def case_of(self, client: str) -> dict[str, Any]:
         (case,) = [c for c in self.history() if c["client_email"] == client]
         return case
+
+
+def _alert(name: str) -> bool:
+    return name.startswith("ALERT-")
