@@ -14,7 +14,7 @@ at random moments (each stamped with the wall-clock time it was applied), and re
 request and byte counters. It runs in its own process so that its CPU and memory are never
 counted as the worker's. `python -m bench.fake --calendars N --sessions S [--events E]
 [--delay D]` seeds the calendars and prints the port it listens on; `--delay` makes every
-calendar answer take D seconds longer, as Google's do over the internet.
+calendar and token answer take D seconds longer, as Google's do over the internet.
 """
 
 from __future__ import annotations
@@ -375,6 +375,7 @@ class _Handler(BaseHTTPRequestHandler):
             form = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode()).items()}
             status, answer = fake.refresh(form)
             kind = "token"
+            time.sleep(fake.delay)
         elif parts.path.startswith("/calendar/v3/calendars/") and segments[-1] == "events":
             kind = "calendar"
             if not fake.authorised(self.headers.get("Authorization", "")):
@@ -439,7 +440,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calendars", type=int, default=0)
     parser.add_argument("--sessions", type=int, default=5)
     parser.add_argument("--events", type=int, default=0, help="one big calendar 'big' too")
-    parser.add_argument("--delay", type=float, default=0.0, help="seconds per calendar answer")
+    parser.add_argument(
+        "--delay", type=float, default=0.0, help="seconds per calendar and token answer"
+    )
     args = parser.parse_args(argv)
     fake = FakeCalendars(delay=args.delay)
     fake.seed(args.calendars, args.sessions)

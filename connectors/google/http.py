@@ -12,6 +12,7 @@ import email.utils
 import functools
 import json
 import ssl
+import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -176,15 +177,27 @@ def post_form(url: str, fields: dict[str, str], *, timeout: float) -> tuple[int,
         return int(response.status), None
 
 
-@functools.lru_cache(maxsize=8)
+# Pollers run on several threads: without this, their first polls would each build a client.
+_building = threading.RLock()
+
+
 def api_client(api: str, endpoint: str | None) -> Any:
-    """The API client, built once per process and shared by every account.
+    """The API client, built once per process and shared by every account and thread.
 
     Building it costs far more than an idle poll's request, and each copy holds the parsed
     discovery document (about half a megabyte), so one per account would not scale. It is
     built on a placeholder transport: every call passes its own authorised one to
-    `execute(http=...)`, so credentials and connections are never shared.
+    `execute(http=...)`, so credentials and connections are never shared. That is also what
+    makes it safe from several threads: httplib2's `Http` is not thread-safe, but a request
+    built from the shared client holds only its own URL, headers and body, and every
+    `execute` gets a transport of its own (`GoogleApi.connected`).
     """
+    with _building:
+        return _api_client(api, endpoint)
+
+
+@functools.lru_cache(maxsize=8)
+def _api_client(api: str, endpoint: str | None) -> Any:
     options = None
     if endpoint:
         options = {"api_endpoint": endpoint.rstrip("/") + "/" + _SERVICE_PATHS[api]}
@@ -198,10 +211,15 @@ def api_client(api: str, endpoint: str | None) -> Any:
     )
 
 
-@functools.lru_cache(maxsize=8)
 def api_resource(api: str, endpoint: str | None, name: str) -> Any:
     """A resource of the shared client (`events`, `users`): generating one builds its methods
     and their documentation, which cost more than an idle poll's request."""
+    with _building:
+        return _api_resource(api, endpoint, name)
+
+
+@functools.lru_cache(maxsize=8)
+def _api_resource(api: str, endpoint: str | None, name: str) -> Any:
     return getattr(api_client(api, endpoint), name)()
 
 

@@ -15,6 +15,7 @@ from worker.config.accounts import (
 from worker.config.alerts import AlertSettings, SendmailSettings, WebhookSettings
 from worker.config.file import Config, default_config_path, json_schema, load_config, parse_config
 from worker.config.practice import ClientEntry, Policy, Practitioner, QuietHours
+from worker.config.workers import WorkerSettings
 
 __all__ = [
     "Account",
@@ -35,6 +36,7 @@ __all__ = [
     "SendmailSettings",
     "SmtpSettings",
     "WebhookSettings",
+    "WorkerSettings",
     "default_config_path",
     "json_schema",
     "load_config",

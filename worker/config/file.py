@@ -23,6 +23,7 @@ from worker.config.fields import Duration, Section
 from worker.config.lines import explain_toml, line_of
 from worker.config.practice import ClientEntry, Policy, Practitioner
 from worker.config.web import WebSettings
+from worker.config.workers import WorkerSettings
 from worker.errors import ConfigError
 
 
@@ -44,6 +45,7 @@ class Config(Section):
     poll_interval: Duration = Field(timedelta(seconds=60), description="Time between polls.")
     alerts: AlertSettings = AlertSettings()
     web: WebSettings = WebSettings()
+    workers: WorkerSettings = WorkerSettings()
 
     @model_validator(mode="after")
     def _unique_account_names(self) -> Config:

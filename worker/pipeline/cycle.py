@@ -1,26 +1,32 @@
 """One worker cycle over every account: recover, sync, judge, deliver.
 
-One account's failure is recorded and never stops the others.
+One account's failure is recorded and never stops the others. Each account's step is
+`begin` (recover, read the cursor), the poll, then `finish` (file, deliver, alert): with one
+poller the poll runs in between on this thread, as it always did; with more, `cycle` hands the
+polls to a pool (pipeline/pollers.py) and files each answer as it arrives. Everything but the
+poll runs on the calling thread, the only one that uses the state database.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from worker.clients import ClientDirectory
 from worker.config import Config
-from worker.errors import AccountNeedsPractitioner, FairWarningError
+from worker.errors import AccountNeedsPractitioner, FairWarningError, Recoverable
 from worker.notices.templates import TemplateLibrary
 from worker.pipeline.alerts import AlertRoute, raise_alerts
 from worker.pipeline.calendar import CalendarSource
 from worker.pipeline.casework import Desk, open_desk
 from worker.pipeline.delivery import Post, Sent, deliver_due
+from worker.pipeline.pollers import Polled, Pollers, poll_here
 from worker.pipeline.sender import Sender
-from worker.pipeline.sync import SyncReport, sync_account
+from worker.pipeline.sync import SyncReport, file_changes
 from worker.store import outbox, sync_state
 from worker.store.audit import audit
 from worker.store.db import transaction
@@ -29,15 +35,22 @@ log = logging.getLogger("fairwarning")
 
 # An account that needs the practitioner is tried again this often, never in a tight loop.
 PAUSE = timedelta(hours=1)
+# How long one poll may run before it is reported as overrun, when the source says nothing.
+POLL_BUDGET = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
 class Mailroom:
-    """One account's calendar and the sender that delivers its notices."""
+    """One account's calendar and the sender that delivers its notices.
+
+    `poll_budget` is how long one poll of the calendar may take, retries included, before a
+    pool of pollers reports it as overrun and carries on with the other accounts.
+    """
 
     name: str
     calendar: CalendarSource
     sender: Sender
+    poll_budget: timedelta = POLL_BUDGET
 
 
 @dataclass(slots=True)
@@ -52,8 +65,22 @@ class AccountReport:
     error: str = ""
 
 
+@dataclass(slots=True)
+class Ticket:
+    """One account's step between `Worker.begin` and `Worker.finish`: what the poll needs."""
+
+    room: Mailroom
+    report: AccountReport
+    now: datetime
+    cursor: str | None
+    paused: bool  # the account was paused when the step began: no poll
+
+
 class Worker:
-    """Runs cycles for the configured accounts against one state database."""
+    """Runs cycles for the configured accounts against one state database.
+
+    `pollers` is how many calendars `cycle` fetches at once (1: one after another).
+    """
 
     def __init__(
         self,
@@ -65,6 +92,7 @@ class Worker:
         mailrooms: list[Mailroom],
         clock: Callable[[], datetime],
         alert_relay: AlertRoute | None = None,
+        pollers: int = 1,
     ) -> None:
         """`alert_relay` is the configured `alerts.via` route, if any (see alerts.py)."""
         self.config = config
@@ -74,15 +102,65 @@ class Worker:
         self.mailrooms = mailrooms
         self.clock = clock
         self.alert_relay = alert_relay
+        self.pollers = pollers
+        self._pool: Pollers | None = None
+
+    def pool(self, *, ready: Callable[[], None] | None = None) -> Pollers:
+        """The pool of pollers, started on first use and kept until `close_pool`.
+
+        `ready` is called from a poller whenever a poll is back (the service loop's wake-up).
+        """
+        if self._pool is None:
+            self._pool = Pollers(self.pollers, ready=ready)
+        return self._pool
+
+    def close_pool(self) -> None:
+        """Stop the pollers; polls still in flight are forgotten (nothing of theirs was written)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def desk(self, account: str, now: datetime) -> Desk:
         return open_desk(self.config, self.db, account, self.directory, now)
 
     def cycle(self) -> list[AccountReport]:
-        """One pass over every account."""
-        return [self.cycle_account(room) for room in self.mailrooms]
+        """One pass over every account, in the configured order."""
+        if self.pollers <= 1:
+            return [self.cycle_account(room) for room in self.mailrooms]
+        pool = self.pool()
+        reports: dict[str, AccountReport] = {}
+        waiting = deque(self.mailrooms)
+        tickets: dict[str, Ticket] = {}
+        try:
+            while waiting or tickets:
+                # A few polls queued ahead keep every poller busy without holding many answers.
+                while waiting and len(tickets) < 2 * pool.size:
+                    ticket = self.begin(waiting.popleft())
+                    name = ticket.room.name
+                    if ticket.paused:
+                        reports[name] = self.finish(ticket, None)
+                    elif pool.busy(name):
+                        reports[name] = self.finish(ticket, Polled(name, error=_still(name)))
+                    else:
+                        tickets[name] = ticket
+                        budget = ticket.room.poll_budget.total_seconds()
+                        pool.submit(name, ticket.room.calendar, ticket.cursor, budget=budget)
+                for polled in pool.collect():
+                    reports[polled.account] = self.finish(tickets.pop(polled.account), polled)
+        except BaseException:
+            pool.abandon()  # e.g. a database fault: the next cycle polls those accounts again
+            raise
+        return [reports[room.name] for room in self.mailrooms]
 
     def cycle_account(self, room: Mailroom) -> AccountReport:
+        """One account's whole step on this thread: begin, poll, finish."""
+        ticket = self.begin(room)
+        if ticket.paused:
+            return self.finish(ticket, None)
+        return self.finish(ticket, poll_here(room.name, room.calendar, ticket.cursor))
+
+    def begin(self, room: Mailroom) -> Ticket:
+        """Settle sends a crash interrupted and read where the account's calendar was left."""
         report = AccountReport(room.name)
         now = self.clock()
         drafts = self.config.policy.mode == "drafts"
@@ -90,13 +168,21 @@ class Worker:
         report.interrupted = outbox.recover_interrupted(self.db, room.name, now, detail)
         with transaction(self.db):
             state = sync_state.account_state(self.db, room.name)
-        paused_before = state.sync_paused(now)
+        paused = state.sync_paused(now)
+        if paused:
+            report.error = f"paused until {state.paused_until:%Y-%m-%d %H:%M} UTC: "
+            report.error += state.pause_reason
+        return Ticket(room, report, now, state.cursor, paused)
+
+    def finish(self, ticket: Ticket, polled: Polled | None) -> AccountReport:
+        """File the poll's answer (or its error), then deliver what is due and raise alerts.
+
+        `polled` is None for an account that was paused when its step began.
+        """
+        room, report, now = ticket.room, ticket.report, ticket.now
         try:
-            if paused_before:
-                report.error = f"paused until {state.paused_until:%Y-%m-%d %H:%M} UTC: "
-                report.error += state.pause_reason
-            else:
-                report.sync = sync_account(self.desk(room.name, now), room.calendar)
+            if polled is not None:
+                report.sync = file_changes(self.desk(room.name, now), polled.outcome())
         except AccountNeedsPractitioner as exc:
             report.error = exc.message
             with transaction(self.db):
@@ -120,7 +206,7 @@ class Worker:
             self.config.policy,
         )
         report.sent = deliver_due(post, self.clock())
-        routes = self.alert_routes(room, own_allowed=not paused_before)
+        routes = self.alert_routes(room, own_allowed=not ticket.paused)
         report.alerts = raise_alerts(
             self.db, self.config, room.name, routes, self.templates, self.clock()
         )
@@ -149,3 +235,11 @@ class Worker:
     def _note(self, account: str, event: str, detail: str) -> None:
         with transaction(self.db):
             audit(self.db, self.clock(), account, event, detail)
+
+
+def _still(account: str) -> Recoverable:
+    return Recoverable(
+        f"the last poll of account {account}'s calendar overran and is still running; "
+        "polled again once it has returned",
+        account=account,
+    )

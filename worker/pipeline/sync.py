@@ -42,10 +42,17 @@ class SyncReport:
 
 def sync_account(desk: Desk, source: CalendarSource) -> SyncReport:
     """Poll `source` once and file every fact it reveals (the first poll is a silent baseline)."""
+    with transaction(desk.db):
+        state = sync_state.account_state(desk.db, desk.account)
+    return file_changes(desk, source.poll(state.cursor))
+
+
+def file_changes(desk: Desk, changes: CalendarChanges) -> SyncReport:
+    """File what one poll returned: the snapshot, the cursor, every fact and its decision.
+
+    Runs on the thread that owns the state database; the poll itself may have run elsewhere.
+    """
     db = desk.db
-    with transaction(db):
-        state = sync_state.account_state(db, desk.account)
-    changes = source.poll(state.cursor)
     with transaction(db):
         state = sync_state.account_state(db, desk.account)
         baseline = not state.baselined

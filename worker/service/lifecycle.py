@@ -15,39 +15,35 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import random
 import signal
 import sqlite3
-import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
 from worker.config import Config, load_config
-from worker.errors import DatabaseFault, FairWarningError
-from worker.notices.templates import TemplateLibrary
-from worker.pipeline.alerts import alert_without_state
-from worker.pipeline.cycle import AccountReport, Worker
-from worker.store.db import check_writable, database_path, open_database
-from worker.store.faults import classify
+from worker.errors import DatabaseFault, FairWarningError, Recoverable
+from worker.pipeline.cycle import AccountReport, Ticket, Worker
+from worker.pipeline.pollers import Polled, Pollers
+from worker.service.guard import Guard, close_database, fault_path, heartbeat_path
+from worker.store.db import check_writable
 from worker.store.lock import only_worker
-from worker.wiring import build_worker, fault_alert_routes
+from worker.wiring import build_worker
 
-__all__ = ["AccountReport", "run"]
+__all__ = ["AccountReport", "fault_path", "heartbeat_path", "run"]
 
 log = logging.getLogger("fairwarning")
 Show = Callable[[list[AccountReport], bool], None]
 
 JITTER = 0.1
 LONGEST_BACKOFF = timedelta(hours=1)
-HEARTBEAT = "heartbeat"
-FAULT = "database-fault"
+IN_FLIGHT = datetime.max.replace(tzinfo=UTC)  # "due" of an account whose poll is running
 
 
 class _Signals:
@@ -90,6 +86,13 @@ class Schedule:
     def next_due(self) -> tuple[str, datetime]:
         return min(self.due.items(), key=lambda item: item[1])
 
+    def take(self, now: datetime, most: int) -> list[str]:
+        """Up to `most` accounts due by `now`, earliest first, marked as being polled."""
+        due = sorted((at, name) for name, at in self.due.items() if at <= now)[:most]
+        for _, name in due:
+            self.due[name] = IN_FLIGHT
+        return [name for _, name in due]
+
     def record(self, account: str, ok: bool, now: datetime) -> datetime:
         """Schedule the account's next poll after a success or a failure."""
         failures = 0 if ok else self.failures.get(account, 0) + 1
@@ -120,7 +123,7 @@ def run(
 
 
 def _once(config: Config, clock: Callable[[], datetime], show: Show | None) -> list[AccountReport]:
-    guard = _Guard(config, say=False)
+    guard = Guard(config, say=False)
     try:
         worker = build_worker(config, clock=clock)
     except DatabaseFault as fault:
@@ -135,7 +138,8 @@ def _once(config: Config, clock: Callable[[], datetime], show: Show | None) -> l
         guard.recovered()
         guard.beat(clock())
     finally:
-        _close(worker.db)
+        worker.close_pool()
+        close_database(worker.db)
     if show is not None:
         show(reports, True)
     return reports
@@ -149,7 +153,7 @@ def _serve(
 ) -> list[AccountReport]:
     signals = _Signals()
     signals.install()
-    guard = _Guard(config, clock=clock)
+    guard = Guard(config, clock=clock)
     worker = _start(config, clock, signals, guard)
     schedule = Schedule(config.poll_interval)
     reports: list[AccountReport] = []
@@ -158,31 +162,156 @@ def _serve(
         return reports
     schedule.start([room.name for room in worker.mailrooms], clock())
     log.info("watching %d account(s) every %s", len(worker.mailrooms), config.poll_interval)
+    rounds = _Rounds(worker, schedule, clock, guard, signals)
     try:
         while not signals.stop:
             if signals.reload:
                 signals.reload = False
+                rounds.drain(show)  # polls in flight are filed by the worker that sent them
                 worker, config = _reload(worker, config, config_path, clock)
+                rounds.worker = worker
                 schedule.interval = config.poll_interval
                 schedule.start([room.name for room in worker.mailrooms], clock())
-            name, due = schedule.next_due()
-            wait = (due - clock()).total_seconds()
-            if wait > 0:
-                signals.wake.wait(wait)
-                signals.wake.clear()
-                continue
-            reports = [_step(worker, name, schedule, clock, guard)]
-            guard.beat(clock())
-            if show is not None:
-                show(reports, False)
+            if worker.pollers > 1:
+                reports = rounds.turn()
+            else:
+                reports = _sequential_turn(worker, schedule, clock, guard, signals)
+            if reports:
+                guard.beat(clock())
+                if show is not None:
+                    show(reports, False)
     finally:
-        _close(worker.db)
+        worker.close_pool()  # polls still running wrote nothing: the next start polls again
+        close_database(worker.db)
     log.info("stopped")
     return reports
 
 
+def _sequential_turn(
+    worker: Worker,
+    schedule: Schedule,
+    clock: Callable[[], datetime],
+    guard: Guard,
+    signals: _Signals,
+) -> list[AccountReport]:
+    """With one poller: the next due account's whole step, or a wait until it is due."""
+    name, due = schedule.next_due()
+    wait = (due - clock()).total_seconds()
+    if wait > 0:
+        signals.wake.wait(wait)
+        signals.wake.clear()
+        return []
+    room = next(r for r in worker.mailrooms if r.name == name)
+
+    def step() -> AccountReport:
+        guard.ready(worker, clock())
+        return worker.cycle_account(room)
+
+    report = _attempt(worker, name, schedule, clock, guard, step)
+    assert report is not None
+    return [report]
+
+
+class _Rounds:
+    """The service loop with a pool of pollers: due accounts begin and their polls go out;
+    answers are filed as they come back, each account's step in its usual order."""
+
+    def __init__(
+        self,
+        worker: Worker,
+        schedule: Schedule,
+        clock: Callable[[], datetime],
+        guard: Guard,
+        signals: _Signals,
+    ) -> None:
+        self.worker = worker
+        self.schedule = schedule
+        self.clock = clock
+        self.guard = guard
+        self.signals = signals
+        self.tickets: dict[str, Ticket] = {}
+
+    def pool(self) -> Pollers:
+        """The worker's pool, which wakes the loop as soon as a poll is back."""
+        return self.worker.pool(ready=self.signals.wake.set)
+
+    def turn(self) -> list[AccountReport]:
+        """Start what is due, file what came back; wait for either when there is neither."""
+        pool = self.pool()
+        reports = [r for r in map(self._begin, self._due(pool)) if r is not None]
+        reports += [self._finish(polled) for polled in pool.collect(timeout=0)]
+        if not reports:
+            self._wait(pool)
+        return reports
+
+    def drain(self, show: Show | None) -> None:
+        """File every poll still in flight (each within its budget)."""
+        while self.tickets:
+            reports = [self._finish(polled) for polled in self.pool().collect()]
+            if not reports and not self.pool().in_flight:
+                break
+            if show is not None and reports:
+                show(reports, False)
+        for name in self.tickets:  # none should be left; if any are, they are simply due
+            self.schedule.due[name] = self.clock()
+        self.tickets.clear()
+
+    def _due(self, pool: Pollers) -> list[str]:
+        room_for = 2 * pool.size - len(self.tickets)  # a few queued ahead keep pollers busy
+        return self.schedule.take(self.clock(), room_for) if room_for > 0 else []
+
+    def _begin(self, name: str) -> AccountReport | None:
+        room = next(r for r in self.worker.mailrooms if r.name == name)
+
+        def begin() -> AccountReport | None:
+            self.guard.ready(self.worker, self.clock())
+            ticket = self.worker.begin(room)
+            pool = self.pool()
+            if ticket.paused:
+                return self.worker.finish(ticket, None)
+            if pool.busy(name):
+                return self.worker.finish(ticket, Polled(name, error=_still_running(name)))
+            budget = room.poll_budget.total_seconds()
+            pool.submit(name, room.calendar, ticket.cursor, budget=budget)
+            self.tickets[name] = ticket
+            return None
+
+        return _attempt(self.worker, name, self.schedule, self.clock, self.guard, begin)
+
+    def _finish(self, polled: Polled) -> AccountReport:
+        ticket = self.tickets.pop(polled.account)
+
+        def finish() -> AccountReport:
+            self.guard.ready(self.worker, self.clock())
+            return self.worker.finish(ticket, polled)
+
+        report = _attempt(
+            self.worker, polled.account, self.schedule, self.clock, self.guard, finish
+        )
+        assert report is not None
+        return report
+
+    def _wait(self, pool: Pollers) -> None:
+        _, due = self.schedule.next_due()  # IN_FLIGHT when every account is being polled
+        waits = [(due - self.clock()).total_seconds(), self.schedule.interval.total_seconds()]
+        deadline = pool.next_deadline()
+        if deadline is not None:
+            waits.append(deadline - time.monotonic())
+        wait = min(waits)
+        if wait > 0:
+            self.signals.wake.wait(wait)
+            self.signals.wake.clear()
+
+
+def _still_running(account: str) -> Recoverable:
+    return Recoverable(
+        f"the last poll of account {account}'s calendar overran and is still running",
+        account=account,
+    )
+
+
 def _start(
-    config: Config, clock: Callable[[], datetime], signals: _Signals, guard: _Guard
+    config: Config, clock: Callable[[], datetime], signals: _Signals, guard: Guard
 ) -> Worker | None:
     """The worker, once its database opens; None if asked to stop while waiting for that."""
     failures = 0
@@ -202,17 +331,20 @@ def _start(
     return None
 
 
-def _step(
+def _attempt(
     worker: Worker,
     name: str,
     schedule: Schedule,
     clock: Callable[[], datetime],
-    guard: _Guard,
-) -> AccountReport:
-    room = next(r for r in worker.mailrooms if r.name == name)
+    guard: Guard,
+    work: Callable[[], AccountReport | None],
+) -> AccountReport | None:
+    """Run one part of an account's step; a finished step (a report) schedules the next.
+
+    None means the account's poll went out: it is scheduled once its answer is filed.
+    """
     try:
-        guard.ready(worker, clock())
-        report = worker.cycle_account(room)
+        report = work()
     except (DatabaseFault, sqlite3.Error) as exc:
         fault = guard.failed(worker, exc, clock())
         next_at = schedule.record(name, False, clock())
@@ -223,109 +355,12 @@ def _step(
         report = AccountReport(name, error=f"unexpected {type(exc).__name__}: {exc}")
     else:
         guard.recovered()
+        if report is None:
+            return None
     next_at = schedule.record(name, not report.error, clock())
     if report.error:
         log.warning("account %s: %s (next try %s)", name, report.error, f"{next_at:%H:%M:%S}")
     return report
-
-
-class _Guard:
-    """The state database as the loop sees it: each fault condition is logged once.
-
-    After a fault the database is reopened before every retry: a file that was read-only
-    when it was opened stays read-only in that connection even once it has been fixed.
-    """
-
-    def __init__(
-        self,
-        config: Config,
-        *,
-        say: bool = True,
-        clock: Callable[[], datetime] | None = None,
-    ) -> None:
-        self.say = say  # `run --once` says it on stderr, as its last words, instead
-        self.config = config
-        self.clock = clock  # with a clock, a new fault is also sent as an alert
-        self.state_dir = config.state_dir
-        self.interval = config.poll_interval
-        self.fault: DatabaseFault | None = None
-        self.checked: datetime | None = None
-        self.unbeaten = ""
-
-    def ready(self, worker: Worker, now: datetime) -> None:
-        """Reopen after a fault; otherwise prove, once per interval, that a commit still works."""
-        if self.fault is not None:
-            _close(worker.db)
-            worker.db = open_database(self.state_dir)
-        elif self.checked is None or now - self.checked >= self.interval:
-            check_writable(worker.db)
-        self.checked = now
-
-    def failed(self, worker: Worker | None, exc: Exception, now: datetime) -> DatabaseFault:
-        """Name the fault (logging it if it is new) and record it for `status`."""
-        fault = exc if isinstance(exc, DatabaseFault) else self._diagnose(worker, exc)
-        if self.say and (self.fault is None or fault.message != self.fault.message):
-            log.error("%s", fault.message)
-        if self.fault is None or fault.message != self.fault.message:
-            with contextlib.suppress(OSError):
-                _write_plain(fault_path(self.state_dir), f"{now.isoformat()}\n{fault.message}\n")
-            self._alert(worker, fault, now)
-        self.fault = fault
-        return fault
-
-    def _alert(self, worker: Worker | None, fault: DatabaseFault, now: datetime) -> None:
-        """The practitioner hears of it through the relay or any mailbox: none needs the state."""
-        if self.clock is None:
-            return
-        try:
-            routes = fault_alert_routes(self.config, self.clock, worker)
-            took = alert_without_state(
-                self.config,
-                routes,
-                TemplateLibrary(user_dir=self.config.templates_dir),
-                fault.message,
-                now,
-            )
-        except FairWarningError as exc:
-            took, why = "", exc.message
-        else:
-            why = "no route took it"
-        if took:
-            log.info("told the practitioner about it through %s", took)
-        else:
-            log.warning("could not alert the practitioner about it (%s)", why)
-
-    def _diagnose(self, worker: Worker | None, exc: Exception) -> DatabaseFault:
-        """Reopening names a fault best: a file that turned read-only reopens read-only."""
-        first = classify(exc, database_path(self.state_dir))
-        if worker is None or first.kind == "locked":  # reopening would only wait again
-            return first
-        _close(worker.db)
-        try:
-            worker.db = open_database(self.state_dir)
-        except DatabaseFault as fault:
-            return fault
-        return first
-
-    def recovered(self) -> None:
-        if self.fault is not None:
-            log.info("the state database %s works again", database_path(self.state_dir))
-            self.fault = None
-        with contextlib.suppress(OSError):
-            fault_path(self.state_dir).unlink(missing_ok=True)
-
-    def beat(self, now: datetime) -> None:
-        """Touch the heartbeat; a failure to is logged once, never fatal."""
-        path = self.state_dir / HEARTBEAT
-        try:
-            _write_plain(path, f"{now.isoformat()}\n")
-        except OSError as exc:
-            said = f"cannot write the heartbeat {path}: {exc.strerror or exc}"
-            if said != self.unbeaten:
-                log.error("%s; `fairwarning status` will say the worker is not running", said)
-            self.unbeaten = said
-        else:
-            self.unbeaten = ""
 
 
 def _reload(
@@ -343,34 +378,6 @@ def _reload(
         return worker, config
     for warning in warnings:
         log.warning("%s", warning)
-    _close(worker.db)
+    close_database(worker.db)
     log.info("configuration and templates reloaded from %s", path)
     return new_worker, new_config
-
-
-def _close(db: sqlite3.Connection) -> None:
-    with contextlib.suppress(sqlite3.Error):
-        db.close()
-
-
-def _write_plain(path: Path, text: str) -> None:
-    """Atomically replace `path`, mode 0600, unencrypted: monitors read it without the key."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            os.fchmod(stream.fileno(), 0o600)
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def heartbeat_path(config: Config) -> Path:
-    return config.state_dir / HEARTBEAT
-
-
-def fault_path(state_dir: Path) -> Path:
-    """Where the worker records a state database fault for `status` (gone once it works)."""
-    return state_dir / FAULT

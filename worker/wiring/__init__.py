@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +30,7 @@ from worker.notices.templates import TemplateLibrary
 from worker.pipeline.alerts import AlertRoute
 from worker.pipeline.calendar import CalendarSource
 from worker.pipeline.casework import Desk, open_desk
-from worker.pipeline.cycle import Mailroom, Worker
+from worker.pipeline.cycle import POLL_BUDGET, Mailroom, Worker
 from worker.pipeline.sender import Sender
 from worker.private_files import read_private, tokens_dir
 from worker.store.db import open_database
@@ -55,6 +55,7 @@ def build_worker(config: Config, *, clock: Callable[[], datetime]) -> Worker:
         mailrooms=[build_mailroom(a, config, clock) for a in config.accounts],
         clock=clock,
         alert_relay=build_alert_relay(config, clock),
+        pollers=config.workers.pollers,
     )
 
 
@@ -215,7 +216,19 @@ def build_mailroom(account: Account, config: Config, clock: Callable[[], datetim
         account.name,
         build_calendar(account, config, clock, microsoft_tokens=shared),
         build_sender(account, config, clock, microsoft_tokens=shared),
+        poll_budget=poll_budget(account),
     )
+
+
+# A poll may retry each answer a few times (with waits) and read several pages: the budget for
+# the whole poll is this many of the calendar's per-answer timeouts.
+ANSWERS_PER_POLL = 10
+
+
+def poll_budget(account: Account) -> timedelta:
+    """How long one poll of the account's calendar may run before it is reported as overrun."""
+    timeout = getattr(account.calendar, "timeout", None)
+    return timeout * ANSWERS_PER_POLL if isinstance(timeout, timedelta) else POLL_BUDGET
 
 
 def build_calendar(
