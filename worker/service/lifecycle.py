@@ -20,7 +20,6 @@ import logging
 import os
 import random
 import signal
-import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from worker.errors import DatabaseFault, FairWarningError
 from worker.notices.templates import TemplateLibrary
 from worker.pipeline.alerts import alert_without_state
 from worker.pipeline.cycle import AccountReport, Worker
+from worker.store.connection import DATABASE_ERRORS, Connection
 from worker.store.db import check_writable, database_path, open_database
 from worker.store.faults import classify
 from worker.store.lock import only_worker
@@ -42,6 +42,8 @@ from worker.wiring import build_worker, fault_alert_routes
 __all__ = ["AccountReport", "run"]
 
 log = logging.getLogger("fairwarning")
+# The state database is unusable: a fault already put into words, or a driver's own error.
+STATE_FAILURES: tuple[type[Exception], ...] = (DatabaseFault, *DATABASE_ERRORS)
 Show = Callable[[list[AccountReport], bool], None]
 
 JITTER = 0.1
@@ -130,7 +132,7 @@ def _once(config: Config, clock: Callable[[], datetime], show: Show | None) -> l
         try:
             reports = worker.cycle()
             check_writable(worker.db)
-        except sqlite3.Error as exc:
+        except DATABASE_ERRORS as exc:
             raise guard.failed(worker, exc, clock()) from exc
         guard.recovered()
         guard.beat(clock())
@@ -213,7 +215,7 @@ def _step(
     try:
         guard.ready(worker, clock())
         report = worker.cycle_account(room)
-    except (DatabaseFault, sqlite3.Error) as exc:
+    except STATE_FAILURES as exc:
         fault = guard.failed(worker, exc, clock())
         next_at = schedule.record(name, False, clock())
         log.debug("account %s: state database unusable; next try %s", name, next_at)
@@ -256,7 +258,7 @@ class _Guard:
         """Reopen after a fault; otherwise prove, once per interval, that a commit still works."""
         if self.fault is not None:
             _close(worker.db)
-            worker.db = open_database(self.state_dir)
+            worker.db = open_database(self.state_dir, self.config.state)
         elif self.checked is None or now - self.checked >= self.interval:
             check_writable(worker.db)
         self.checked = now
@@ -302,7 +304,7 @@ class _Guard:
             return first
         _close(worker.db)
         try:
-            worker.db = open_database(self.state_dir)
+            worker.db = open_database(self.state_dir, self.config.state)
         except DatabaseFault as fault:
             return fault
         return first
@@ -348,8 +350,8 @@ def _reload(
     return new_worker, new_config
 
 
-def _close(db: sqlite3.Connection) -> None:
-    with contextlib.suppress(sqlite3.Error):
+def _close(db: Connection) -> None:
+    with contextlib.suppress(*DATABASE_ERRORS):
         db.close()
 
 
