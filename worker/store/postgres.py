@@ -26,7 +26,8 @@ from psycopg.pq import TransactionStatus
 from worker.errors import StateError
 
 # The one lock every writing transaction takes, like SQLite's database-wide write lock.
-# Leases (several workers) will lock account rows instead; see `claim_due_accounts`.
+# Several workers (issue 15) will claim accounts with row locks (FOR UPDATE SKIP LOCKED on
+# `accounts`) through this same connection, and take this lock only for what stays global.
 WRITE_LOCK = 0x46575354  # "FWST"
 CONNECT_TIMEOUT = 10  # seconds
 _NULL_TEST = re.compile(r"\?(\s+IS\s+NULL)", re.IGNORECASE)
