@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 unit: $(STAMP) system-deps
 	$(BIN)/pytest -q
 
-# Debian packages the tests need (chromium, systemd, e2fsprogs, util-linux); installed when
+# Debian packages the tests need (chromium, systemd, e2fsprogs, util-linux, postgresql); installed when
 # missing and running as root, else it stops and says how.
 system-deps:
 	.ci/system-deps

@@ -6,8 +6,8 @@ the service loop). Then 100 calendars are polled with Google's response time sim
 one calendar of 10,000 events is synced for the first time, and last the requests per idle
 CalDAV poll are counted by a real Radicale (bench/caldav.py), one pass over 1,000 calendars at
 100 ms per answer is timed with a pool of pollers and with one (bench/pollers.py), and the
-console's pages are timed over a practice of 10,000 cases (bench/console.py). The tables are printed and the
-results sections of docs/benchmarks.md are rewritten.
+console's pages are timed over a practice of 10,000 cases (bench/console.py). The tables are
+printed and the results sections of docs/benchmarks.md are rewritten.
 """
 
 from __future__ import annotations

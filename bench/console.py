@@ -144,7 +144,7 @@ def build_state(config_path: Path, now: datetime, seed: int = 7) -> dict[str, in
         began + timedelta(seconds=chance.uniform(0, (now - began).total_seconds() - 3600))
         for _ in range(CASES)
     )
-    db = open_database(config.state_dir)
+    db = open_database(config.state_dir, config.state)
     try:
         with transaction(db):
             open_packages(db, directory, began)
@@ -163,7 +163,7 @@ def build_state(config_path: Path, now: datetime, seed: int = 7) -> dict[str, in
         _package_history(db, now, began)
     finally:
         db.close()
-    db = open_database(config.state_dir)
+    db = open_database(config.state_dir, config.state)
     try:
         counts = {
             table: int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608

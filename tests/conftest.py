@@ -11,6 +11,7 @@ import pytest
 
 from tests.practice import Practice
 from tests.servers.imap import ImapServer, start_imap, stop_imap
+from tests.servers.postgres import PostgresServer, start_postgres, stop_postgres
 from tests.servers.radicale import RadicaleServer, start_radicale, stop_radicale
 from tests.servers.smtp import SmtpServer, start_smtp
 
@@ -46,6 +47,28 @@ def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radica
         yield server
     finally:
         stop_radicale(process)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL cluster for the whole test session; a missing PostgreSQL fails the
+    tests that need it, with the command that installs it (never a skip)."""
+    try:
+        server, process = start_postgres()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        stop_postgres(server, process)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
+    url = postgres_server.new_database()
+    yield url
+    postgres_server.drop_database(url)
 
 
 @pytest.fixture(scope="session")

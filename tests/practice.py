@@ -1,4 +1,5 @@
-"""A practice in a box for pipeline tests: memory calendar, memory sender, real SQLite state."""
+"""A practice in a box for pipeline tests: memory calendar, memory sender, real state
+(SQLite, or PostgreSQL when given a database URL)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class Clock:
         self.now += by
 
 
-def config_for(tmp_path: Path, **policy: Any) -> Config:
+def config_for(tmp_path: Path, database: str | None = None, **policy: Any) -> Config:
     settings: dict[str, Any] = {"mode": "auto", "hold": "10m", **policy}
     return Config.model_validate(
         {
@@ -63,6 +64,7 @@ def config_for(tmp_path: Path, **policy: Any) -> Config:
                 {"email": "vip@example.org", "name": "Val", "exempt": True},
             ],
             "state_dir": str(tmp_path / "state"),
+            "state": {"database": database},
         }
     )
 
@@ -74,13 +76,14 @@ class Practice:
     tmp_path: Path
     policy: dict[str, Any] = field(default_factory=dict)
     templates_dir: Path | None = None
+    database: str | None = None  # a PostgreSQL URL; None for SQLite in the state folder
 
     def __post_init__(self) -> None:
         self.clock = Clock()
         self.calendar = MemoryCalendar(clock=self.clock)
         self.sender = MemorySender()
-        self.config = config_for(self.tmp_path, **self.policy)
-        self.db = open_database(self.config.state_dir)
+        self.config = config_for(self.tmp_path, self.database, **self.policy)
+        self.db = open_database(self.config.state_dir, self.config.state)
         self.worker = self.build_worker()
 
     def build_worker(self) -> Worker:

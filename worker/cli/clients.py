@@ -3,7 +3,6 @@ for the notices that have no case behind them (they go by their reference, FW-â€
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
@@ -25,6 +24,7 @@ from worker.pipeline.closure import (
 )
 from worker.pipeline.welcome import preview_welcome, send_welcome
 from worker.store import clients_seen, courtesy
+from worker.store.connection import Connection
 from worker.store.db import transaction
 from worker.wiring import desk_for
 
@@ -155,7 +155,7 @@ def act_on_notice(ctx: click.Context, ref: str, action: Callable[[Desk], str]) -
     click.echo(said)
 
 
-def review_beyond_cases(db: sqlite3.Connection, config: Config) -> tuple[list[str], list[str]]:
+def review_beyond_cases(db: Connection, config: Config) -> tuple[list[str], list[str]]:
     """Lines for `review` beyond the cases: courtesy notices waiting for you (they make it
     exit 1), and clients whose forfeits suggest ending the relationship (advice only)."""
     waiting = courtesy.waiting(db)
@@ -184,7 +184,7 @@ def review_beyond_cases(db: sqlite3.Connection, config: Config) -> tuple[list[st
     return notices, advice
 
 
-def history_beyond_cases(db: sqlite3.Connection, client: str | None) -> list[str]:
+def history_beyond_cases(db: Connection, client: str | None) -> list[str]:
     """Lines for `history` beyond the cases: welcomes, notes before sessions, closures (with
     what became of each), and the end of a working relationship."""
     rows = courtesy.of_client(db, client)
@@ -206,7 +206,7 @@ def history_beyond_cases(db: sqlite3.Connection, client: str | None) -> list[str
     return lines
 
 
-def _desk(config: Config, db: sqlite3.Connection, email: str, chosen: str | None) -> Desk:
+def _desk(config: Config, db: Connection, email: str, chosen: str | None) -> Desk:
     names = [a.name for a in config.accounts]
     if chosen is not None and chosen not in names:
         fail(f"--account {chosen}: there is no such account; yours: {', '.join(names)}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import click
 from worker.cli.reports import Reader
 from worker.config import Config, load_config
 from worker.errors import FairWarningError
+from worker.store.connection import DATABASE_ERRORS, Connection
 from worker.store.db import database_path, open_database, open_existing
 from worker.store.faults import classify
 from worker.wiring import dry_run_folder
@@ -80,27 +80,27 @@ def load_warned(ctx: click.Context) -> tuple[Config, list[str]]:
     return config, warnings
 
 
-def open_state(config: Config) -> sqlite3.Connection:
+def open_state(config: Config) -> Connection:
     """The state database, created if missing (for commands that set an account up)."""
     try:
-        return open_database(config.state_dir)
+        return open_database(config.state_dir, config.state)
     except FairWarningError as exc:
         fail(exc)
 
 
 @contextmanager
-def existing_state(config: Config, *, read_only: bool) -> Iterator[sqlite3.Connection]:
+def existing_state(config: Config, *, read_only: bool) -> Iterator[Connection]:
     """The state database as it is, never created; any fault is one line and exit 2.
 
     `read_only` opens it read-only (`status`, `history`, `review`): looking never writes.
     """
     try:
-        db = open_existing(config.state_dir, read_only=read_only)
+        db = open_existing(config.state_dir, read_only=read_only, state=config.state)
     except FairWarningError as exc:
         fail(exc)
     try:
         yield db
-    except sqlite3.Error as exc:
+    except DATABASE_ERRORS as exc:
         fail(classify(exc, database_path(config.state_dir), reading=read_only))
     finally:
         db.close()

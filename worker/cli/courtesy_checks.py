@@ -103,7 +103,7 @@ def _templates(config: Config, now: datetime) -> list[str]:
 
 def _closed_clients_booked(config: Config, now: datetime) -> list[str]:
     try:
-        db = open_existing(config.state_dir, read_only=True)
+        db = open_existing(config.state_dir, read_only=True, state=config.state)
     except NoState:
         return []
     except FairWarningError:

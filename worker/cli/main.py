@@ -35,6 +35,7 @@ from worker.cli.packages import clients_group
 from worker.cli.report import report as report_command
 from worker.cli.reports import cycle_table, notice_words, print_records
 from worker.cli.service import service_group
+from worker.cli.state import state_group
 from worker.cli.status import status
 from worker.cli.testsend import test_send
 from worker.cli.web import demo_password
@@ -265,3 +266,4 @@ main.add_command(alerts_group)
 main.add_command(auth_group)
 main.add_command(service_group)
 main.add_command(web_group)
+main.add_command(state_group)

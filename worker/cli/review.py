@@ -4,7 +4,6 @@ decisions."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +43,7 @@ from worker.pipeline.choices import (
 from worker.pipeline.delivery import Departure, departure
 from worker.service.departures import departure_words
 from worker.store import views
+from worker.store.connection import Connection
 from worker.store.db import transaction
 from worker.wiring import desk_for
 
@@ -119,9 +119,7 @@ _CHOICES = {
 }
 
 
-def _choice_lines(
-    config: Config, db: sqlite3.Connection, waiting: list[dict[str, Any]]
-) -> list[str]:
+def _choice_lines(config: Config, db: Connection, waiting: list[dict[str, Any]]) -> list[str]:
     """What you can do with each waiting case, oldest first: `case 12: approve 12 · …`."""
     lines = []
     for case in reversed(waiting):

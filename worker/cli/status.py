@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 from functools import partial
 from typing import NoReturn
@@ -17,6 +16,7 @@ from worker.service.folders import notices_folder
 from worker.service.health import describe, exit_code, health, read_fault, worker_running
 from worker.service.lifecycle import fault_path, heartbeat_path
 from worker.service.times import local_time
+from worker.store.connection import DATABASE_ERRORS
 from worker.store.db import database_path, open_existing, utc_text
 from worker.store.faults import classify
 
@@ -35,7 +35,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     recorded = read_fault(fault_path(config.state_dir))
     now = utcnow()
     try:
-        db = open_existing(config.state_dir, read_only=True)
+        db = open_existing(config.state_dir, read_only=True, state=config.state)
     except NoState:
         db = None
     except FairWarningError as exc:  # the database cannot even be read: that is the answer
@@ -43,7 +43,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     try:
         args = (names, now, config.poll_interval, heartbeat_path(config), recorded)
         report = health(db, *args, running=worker_running(config.state_dir))
-    except sqlite3.Error as exc:
+    except DATABASE_ERRORS as exc:
         _say_broken(classify(exc, database_path(config.state_dir), reading=True), as_json)
     finally:
         if db is not None:

@@ -22,6 +22,7 @@ from worker.config.alerts import AlertSettings
 from worker.config.fields import Duration, Section
 from worker.config.lines import explain_toml, line_of
 from worker.config.practice import ClientEntry, Policy, Practitioner
+from worker.config.state import StateSettings
 from worker.config.web import WebSettings
 from worker.config.workers import WorkerSettings
 from worker.errors import ConfigError
@@ -39,6 +40,7 @@ class Config(Section):
         default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "fairwarning",
         description="Where the database, tokens and dry-run notices live.",
     )
+    state: StateSettings = StateSettings()
     templates_dir: Path | None = Field(
         None, description="Your templates; files here override the packaged ones."
     )
@@ -82,7 +84,15 @@ def default_config_path() -> Path:
     return _xdg("XDG_CONFIG_HOME", ".config") / "fairwarning" / "config.toml"
 
 
-_PATH_KEYS = ("path", "folder", "clients_csv", "state_dir", "templates_dir", "policy_document")
+_PATH_KEYS = (
+    "path",
+    "folder",
+    "clients_csv",
+    "state_dir",
+    "templates_dir",
+    "policy_document",
+    "password_file",
+)
 
 
 def _resolve_paths(raw: Any, base: Path) -> Any:

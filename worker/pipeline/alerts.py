@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -32,6 +31,7 @@ from worker.pipeline.courtesy import as_case as courtesy_case
 from worker.pipeline.sender import Delivery, Outcome, Sender
 from worker.store import courtesy, sync_state, views
 from worker.store.audit import audit
+from worker.store.connection import Connection
 from worker.store.db import transaction, utc_text
 
 ALERT_KINDS = (
@@ -65,7 +65,7 @@ class Alert:
     variables: dict[str, Any]
 
 
-def conditions(db: sqlite3.Connection, config: Config, account: str, now: datetime) -> list[Alert]:
+def conditions(db: Connection, config: Config, account: str, now: datetime) -> list[Alert]:
     """Every alert-worthy condition of this account right now."""
     found = []
     state = sync_state.account_state(db, account)
@@ -119,7 +119,7 @@ def _unknown(base: dict[str, Any], case: dict[str, Any]) -> dict[str, Any]:
 
 
 def _digest(
-    db: sqlite3.Connection, config: Config, account: str, now: datetime, base: dict[str, Any]
+    db: Connection, config: Config, account: str, now: datetime, base: dict[str, Any]
 ) -> list[Alert]:
     local = now.astimezone(ZoneInfo(config.practitioner.time_zone))
     key = f"digest:{account}:{local.date().isoformat()}"
@@ -164,7 +164,7 @@ def _local(moment: datetime, config: Config) -> str:
 
 
 def raise_alerts(
-    db: sqlite3.Connection,
+    db: Connection,
     config: Config,
     account: str,
     routes: list[AlertRoute],
@@ -184,7 +184,7 @@ def raise_alerts(
     ]
 
 
-def _forget_cleared(db: sqlite3.Connection, account: str, current: list[Alert]) -> None:
+def _forget_cleared(db: Connection, account: str, current: list[Alert]) -> None:
     keys = {a.key for a in current}
     if f"reauth:{account}" not in keys:
         db.execute("DELETE FROM alerts WHERE key = ?", (f"reauth:{account}",))
@@ -195,7 +195,7 @@ def _forget_cleared(db: sqlite3.Connection, account: str, current: list[Alert]) 
             db.execute("DELETE FROM alerts WHERE key = ?", (row["key"],))
 
 
-def _claim(db: sqlite3.Connection, account: str, alert: Alert, now: datetime) -> str | None:
+def _claim(db: Connection, account: str, alert: Alert, now: datetime) -> str | None:
     """Claim the alert for sending; None when it was sent before or is not due a retry.
 
     Returns what an earlier undelivered attempt said ("" for a new alert).
@@ -219,7 +219,7 @@ def _claim(db: sqlite3.Connection, account: str, alert: Alert, now: datetime) ->
 
 
 def _deliver_once(
-    db: sqlite3.Connection,
+    db: Connection,
     config: Config,
     account: str,
     routes: list[AlertRoute],
@@ -231,8 +231,8 @@ def _deliver_once(
         # Nothing to try (every mailbox paused): keep what the last attempt said.
         with transaction(db):
             db.execute(
-                "INSERT OR IGNORE INTO alerts (key, account, kind, state, at, detail)"
-                " VALUES (?, ?, ?, 'undelivered', ?, ?)",
+                "INSERT INTO alerts (key, account, kind, state, at, detail)"
+                " VALUES (?, ?, ?, 'undelivered', ?, ?) ON CONFLICT DO NOTHING",
                 (alert.key, account, alert.kind, utc_text(now), NO_ROUTE),
             )
         return False

@@ -7,7 +7,6 @@ the current templates, exactly as delivery renders them, and the file says so.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from datetime import datetime
 
@@ -19,6 +18,7 @@ from worker.notices.templates import TemplateLibrary
 from worker.notices.wording import NoticeFacts, notice_variables
 from worker.pipeline.compose import stored_facts
 from worker.store import casefile, outbox, views
+from worker.store.connection import Connection
 
 
 class UnknownClient(FairWarningError):
@@ -26,7 +26,7 @@ class UnknownClient(FairWarningError):
 
 
 def gather_casefile(
-    db: sqlite3.Connection, config: Config, templates: TemplateLibrary, email: str, now: datetime
+    db: Connection, config: Config, templates: TemplateLibrary, email: str, now: datetime
 ) -> CaseFile:
     """Everything recorded about the client with this address (any case)."""
     email = email.strip().lower()
@@ -57,7 +57,7 @@ def _directory_name(config: Config, email: str) -> str:
 
 
 def _notice_copy(
-    db: sqlite3.Connection, config: Config, templates: TemplateLibrary, row: dict[str, object]
+    db: Connection, config: Config, templates: TemplateLibrary, row: dict[str, object]
 ) -> NoticeCopy:
     notice = outbox.by_ref(db, str(row["ref"]))
     assert notice is not None

@@ -7,7 +7,6 @@ commit as the sync state that produced it.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -23,6 +22,7 @@ from worker.store import cases, outbox
 from worker.store.audit import audit
 from worker.store.clients_seen import policy_sent_at
 from worker.store.codec import session_from_json
+from worker.store.connection import Connection, Row
 from worker.store.db import from_utc_text, utc_text
 from worker.store.sync_state import record_fact
 
@@ -31,7 +31,7 @@ from worker.store.sync_state import record_fact
 class Desk:
     """Where casework happens: one account, its practice and mode, at one moment."""
 
-    db: sqlite3.Connection
+    db: Connection
     account: str
     practice: Practice
     practitioner_language: str
@@ -45,7 +45,7 @@ class Desk:
 
 
 def open_desk(
-    config: Config, db: sqlite3.Connection, account: str, directory: ClientDirectory, now: datetime
+    config: Config, db: Connection, account: str, directory: ClientDirectory, now: datetime
 ) -> Desk:
     """The desk for one account of this configuration, at `now`."""
     practitioner = config.practitioner
@@ -267,7 +267,7 @@ def _climb(desk: Desk, fact: Fact, client: Client) -> Decision:
     return climb_ladder(fact, client, desk.practice.policy, offences(desk, client.email), notice)
 
 
-def _client_of(desk: Desk, row: sqlite3.Row) -> Client:
+def _client_of(desk: Desk, row: Row) -> Client:
     known = desk.practice.directory.by_email(row["client_email"] or "")
     return known or Client(email=row["client_email"], name=row["client_name"])
 
@@ -355,7 +355,7 @@ def _notice_row(desk: Desk, ref: str) -> outbox.NoticeRow:
     return row
 
 
-def _decision_row(desk: Desk, decision_id: int) -> sqlite3.Row:
+def _decision_row(desk: Desk, decision_id: int) -> Row:
     row = desk.db.execute(
         "SELECT * FROM decisions WHERE id = ? AND account = ?", (decision_id, desk.account)
     ).fetchone()
@@ -365,7 +365,7 @@ def _decision_row(desk: Desk, decision_id: int) -> sqlite3.Row:
         raise FairWarningError(
             f"there is no case {decision_id}; `fairwarning history` lists case numbers"
         )
-    found: sqlite3.Row = row
+    found: Row = row
     return found
 
 

@@ -9,7 +9,6 @@ everything runs inside the caller's transaction and is audited.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import replace
 
 from worker.errors import FairWarningError
@@ -26,6 +25,7 @@ from worker.pipeline.casework import (
 )
 from worker.store import cases, outbox
 from worker.store.audit import audit
+from worker.store.connection import Row
 from worker.store.outbox import NoticeRow
 
 AS_REMINDER = "approved as a reminder by you"
@@ -62,7 +62,7 @@ def approve_gentler_notice(desk: Desk, ref: str) -> str:
     return approve_gentler(desk, notice.decision_id)
 
 
-def _instead_of_notice(desk: Desk, row: sqlite3.Row, notice: NoticeRow) -> str:
+def _instead_of_notice(desk: Desk, row: Row, notice: NoticeRow) -> str:
     """A forfeit held for review becomes the case's reminder (the same outbox row: one
     notice per case), and the prepaid session it spent comes back."""
     case = int(row["id"])
@@ -119,7 +119,7 @@ def _instead_of_notice(desk: Desk, row: sqlite3.Row, notice: NoticeRow) -> str:
     return f"{said}; a reminder ({ref}) to {notice.client_email} will be sent on the next cycle"
 
 
-def _instead_of_ladder(desk: Desk, row: sqlite3.Row) -> str:
+def _instead_of_ladder(desk: Desk, row: Row) -> str:
     """An open case the ladder would make a forfeit is approved as a reminder."""
     case = int(row["id"])
     fact = _stored_fact(desk, row["fact_id"])

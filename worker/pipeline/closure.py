@@ -11,7 +11,6 @@ suggested for closure in `review` and the daily digest, with the forfeits behind
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,6 +28,7 @@ from worker.pipeline import courtesy as notes
 from worker.pipeline.ladder import describe_span
 from worker.store import clients_seen, courtesy
 from worker.store.audit import audit
+from worker.store.connection import Connection, Row, json_field
 from worker.store.db import from_utc_text, utc_text
 
 if TYPE_CHECKING:  # casework imports this module for `after_closure`
@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # casework imports this module for `after_closure`
 
 
 def after_closure(
-    db: sqlite3.Connection, decisions: Iterable[Decision], *, simulated: bool
+    db: Connection, decisions: Iterable[Decision], *, simulated: bool
 ) -> list[Decision]:
     """Decisions about clients the practitioner has closed: recorded, never judged.
 
@@ -193,20 +193,20 @@ class Suggestion:
         ]
 
 
-def closure_suggestions(db: sqlite3.Connection, policy: Policy, now: datetime) -> list[Suggestion]:
+def closure_suggestions(db: Connection, policy: Policy, now: datetime) -> list[Suggestion]:
     """Clients with `policy.suggest_closure_after` unwaived forfeits inside the lookback."""
     if policy.suggest_closure_after <= 0:
         return []
     rows = db.execute(
-        "SELECT l.client_email, d.id, d.account, d.client_name, d.decided_at, l.cancelled_at,"
-        " json_extract(f.session, '$.title') AS title,"
-        " json_extract(f.session, '$.start') AS start"
+        "SELECT l.client_email, d.id, d.account, d.client_name, d.decided_at, l.cancelled_at,"  # noqa: S608
+        f" {json_field(db, 'f.session', 'title')} AS title,"
+        f" {json_field(db, 'f.session', 'start')} AS start"
         " FROM ledger l JOIN decisions d ON d.id = l.decision_id"
         " JOIN facts f ON f.id = d.fact_id WHERE l.kind = 'forfeit' AND l.waived_at IS NULL"
         " AND l.simulated = 0 AND l.cancelled_at >= ? ORDER BY l.cancelled_at",
         (utc_text(now - policy.lookback),),
     ).fetchall()
-    by_client: dict[str, list[sqlite3.Row]] = {}
+    by_client: dict[str, list[Row]] = {}
     for row in rows:
         by_client.setdefault(row["client_email"], []).append(row)
     found = []
@@ -228,7 +228,7 @@ def closure_suggestions(db: sqlite3.Connection, policy: Policy, now: datetime) -
     return found
 
 
-def _evidence(row: sqlite3.Row) -> str:
+def _evidence(row: Row) -> str:
     start = from_utc_text(row["start"])
     return (
         f"forfeit: {row['title']!r} on {start:%Y-%m-%d %H:%M} UTC, cancelled "
@@ -236,7 +236,7 @@ def _evidence(row: sqlite3.Row) -> str:
     )
 
 
-def booked_after_closure(db: sqlite3.Connection, now: datetime) -> list[str]:
+def booked_after_closure(db: Connection, now: datetime) -> list[str]:
     """Closed clients invited to a session after their closure took effect: the address is
     in use again (they came back, or someone else has it), and nothing is judged for it."""
     problems = []

@@ -3,7 +3,6 @@ console's preview share, so what the practitioner approves is what the client re
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -21,11 +20,12 @@ from worker.notices.message import build_message
 from worker.notices.templates import TemplateLibrary
 from worker.notices.wording import NoticeFacts, OtherSession, notice_variables
 from worker.pipeline.free_times import with_free_times
+from worker.store.connection import Connection
 from worker.store.outbox import NoticeRow
 
 
 def compose(
-    db: sqlite3.Connection,
+    db: Connection,
     row: NoticeRow,
     templates: TemplateLibrary,
     practitioner: Practitioner,

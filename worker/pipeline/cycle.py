@@ -10,7 +10,6 @@ poll runs on the calling thread, the only one that uses the state database.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from worker.pipeline.sender import Sender
 from worker.pipeline.sync import SyncReport, file_changes
 from worker.store import outbox, sync_state
 from worker.store.audit import audit
+from worker.store.connection import DATABASE_ERRORS, Connection
 from worker.store.db import transaction
 
 log = logging.getLogger("fairwarning")
@@ -88,7 +88,7 @@ class Worker:
         config: Config,
         directory: ClientDirectory,
         templates: TemplateLibrary,
-        db: sqlite3.Connection,
+        db: Connection,
         mailrooms: list[Mailroom],
         clock: Callable[[], datetime],
         alert_relay: AlertRoute | None = None,
@@ -191,7 +191,7 @@ class Worker:
         except FairWarningError as exc:
             report.error = exc.message
             self._note(room.name, "sync failed", exc.message)
-        except sqlite3.Error:
+        except DATABASE_ERRORS:
             raise  # the state database is everyone's: the service loop reports it, once
         except Exception as exc:  # one account's bug must not stop the others
             log.exception("unexpected error while syncing account %s", room.name)

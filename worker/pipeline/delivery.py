@@ -8,7 +8,6 @@ In drafts mode the same claim precedes `draft` instead of `send`, and the outcom
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -23,6 +22,7 @@ from worker.pipeline.compose import compose, stored_facts
 from worker.pipeline.sender import Delivery, Drafter, Outcome, Sender
 from worker.store import outbox, sync_state
 from worker.store.audit import audit
+from worker.store.connection import Connection
 from worker.store.db import transaction, utc_text
 from worker.store.outbox import NoticeRow
 
@@ -64,7 +64,7 @@ class Sent:
 class Post:
     """Everything needed to deliver one account's notices."""
 
-    db: sqlite3.Connection
+    db: Connection
     account: str
     sender: Sender
     templates: TemplateLibrary
@@ -102,9 +102,7 @@ class Departure:
     simulated: bool = False
 
 
-def departure(
-    db: sqlite3.Connection, decision_id: int, policy: Policy, now: datetime
-) -> Departure | None:
+def departure(db: Connection, decision_id: int, policy: Policy, now: datetime) -> Departure | None:
     """When the notice for case `decision_id` leaves, as `deliver_due` will decide it.
 
     None unless the notice waits in the outbox (`queued`). Its earliest moment is its

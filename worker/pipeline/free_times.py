@@ -13,7 +13,6 @@ can take any one of them as a real session.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,6 +23,7 @@ from worker.config.hours import Ranges, weekly
 from worker.model import Response, Session
 from worker.notices.wording import NoticeFacts
 from worker.store import sync_state
+from worker.store.connection import Connection
 
 GRID = timedelta(minutes=30)
 Interval = tuple[datetime, datetime]
@@ -134,7 +134,7 @@ def busy_intervals(
 
 
 def offer(
-    db: sqlite3.Connection,
+    db: Connection,
     length: timedelta,
     client_zone: str,
     practitioner: Practitioner,
@@ -168,7 +168,7 @@ def offer(
 
 
 def with_free_times(
-    db: sqlite3.Connection,
+    db: Connection,
     facts: NoticeFacts,
     practitioner: Practitioner,
     policy: Policy,

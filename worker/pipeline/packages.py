@@ -9,7 +9,6 @@ the opening balance, entered the first time the client's package is looked at.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,14 +17,15 @@ from worker.errors import FairWarningError
 from worker.model import Client, Decision, Money, Response, Session
 from worker.pipeline.facts import has_marker
 from worker.store import packages
+from worker.store.connection import Connection
 from worker.store.db import utc_text
 from worker.store.packages import Entry, Link
 
 # A purchase or correction, as the CLI (and the console) asks for it.
-LedgerChange = Callable[[sqlite3.Connection, ClientDirectory], Entry]
+LedgerChange = Callable[[Connection, ClientDirectory], Entry]
 
 
-def open_package(db: sqlite3.Connection, client: Client, now: datetime) -> None:
+def open_package(db: Connection, client: Client, now: datetime) -> None:
     """Enter the configured `prepaid_balance` as the opening balance, the first time only."""
     if client.prepaid_balance is None or packages.current(db, client.email) is not None:
         return
@@ -40,20 +40,20 @@ def open_package(db: sqlite3.Connection, client: Client, now: datetime) -> None:
     )
 
 
-def balance(db: sqlite3.Connection, client: Client, now: datetime) -> int | None:
+def balance(db: Connection, client: Client, now: datetime) -> int | None:
     """The prepaid sessions the ledger holds for a client; None when they have no package."""
     open_package(db, client, now)
     return packages.current(db, client.email)
 
 
-def open_packages(db: sqlite3.Connection, directory: ClientDirectory, now: datetime) -> None:
+def open_packages(db: Connection, directory: ClientDirectory, now: datetime) -> None:
     """Open the package of every client whose configuration gives one (at each poll)."""
     for client in directory.all():
         open_package(db, client, now)
 
 
 def spend_on_forfeit(
-    db: sqlite3.Connection, decision_id: int, decision: Decision, now: datetime
+    db: Connection, decision_id: int, decision: Decision, now: datetime
 ) -> int | None:
     """A forfeit spends one prepaid session when there is one left. Returns the balance after
     (None: no package). With none left nothing is spent, and a fee applies instead."""
@@ -79,7 +79,7 @@ def spend_on_forfeit(
 
 
 def give_back_forfeit(
-    db: sqlite3.Connection, client_email: str, decision_id: int, reason: str, now: datetime
+    db: Connection, client_email: str, decision_id: int, reason: str, now: datetime
 ) -> None:
     """A waived or withdrawn forfeit gives back the session it spent, once."""
     if not packages.forfeit_spent(db, decision_id):
@@ -97,7 +97,7 @@ def give_back_forfeit(
 
 
 def spend_sessions_held(
-    db: sqlite3.Connection,
+    db: Connection,
     account: str,
     directory: ClientDirectory,
     *,
@@ -128,7 +128,7 @@ def spend_sessions_held(
 
 
 def _spend_session(
-    db: sqlite3.Connection, account: str, session: Session, client: Client, now: datetime
+    db: Connection, account: str, session: Session, client: Client, now: datetime
 ) -> Entry | None:
     key = f"session:{account}:{session.key}:{utc_text(session.start)}:{client.email}"
     if packages.has_entry(db, key):
@@ -163,7 +163,7 @@ def _attending(session: Session, directory: ClientDirectory, practitioner: str) 
 
 
 def top_up(
-    db: sqlite3.Connection,
+    db: Connection,
     directory: ClientDirectory,
     email: str,
     count: int,
@@ -186,7 +186,7 @@ def top_up(
 
 
 def adjust(
-    db: sqlite3.Connection,
+    db: Connection,
     directory: ClientDirectory,
     email: str,
     count: int,
@@ -211,7 +211,7 @@ def adjust(
     return entry
 
 
-def _known(db: sqlite3.Connection, directory: ClientDirectory, email: str, now: datetime) -> str:
+def _known(db: Connection, directory: ClientDirectory, email: str, now: datetime) -> str:
     """The address of a client in the directory or with a package; else a clear error."""
     address = email.strip().lower()
     client = directory.by_email(address)
@@ -226,9 +226,7 @@ def _known(db: sqlite3.Connection, directory: ClientDirectory, email: str, now: 
     return address
 
 
-def forfeit_paid(
-    db: sqlite3.Connection, decision_id: int, client: Client, *, simulated: bool
-) -> bool:
+def forfeit_paid(db: Connection, decision_id: int, client: Client, *, simulated: bool) -> bool:
     """Whether a forfeit is paid from the package (a dry run only pretends to spend)."""
     if simulated:
         return bool(packages.current(db, client.email))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sqlite3
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
@@ -19,6 +18,7 @@ from worker.errors import DatabaseFault, FairWarningError
 from worker.notices.templates import TemplateLibrary
 from worker.pipeline.alerts import alert_without_state
 from worker.pipeline.cycle import Worker
+from worker.store.connection import DATABASE_ERRORS, Connection
 from worker.store.db import check_writable, database_path, open_database
 from worker.store.faults import classify
 from worker.wiring import fault_alert_routes
@@ -56,7 +56,7 @@ class Guard:
         """Reopen after a fault; otherwise prove, once per interval, that a commit still works."""
         if self.fault is not None:
             close_database(worker.db)
-            worker.db = open_database(self.state_dir)
+            worker.db = open_database(self.state_dir, self.config.state)
         elif self.checked is None or now - self.checked >= self.interval:
             check_writable(worker.db)
         self.checked = now
@@ -102,7 +102,7 @@ class Guard:
             return first
         close_database(worker.db)
         try:
-            worker.db = open_database(self.state_dir)
+            worker.db = open_database(self.state_dir, self.config.state)
         except DatabaseFault as fault:
             return fault
         return first
@@ -128,9 +128,9 @@ class Guard:
             self.unbeaten = ""
 
 
-def close_database(db: sqlite3.Connection) -> None:
+def close_database(db: Connection) -> None:
     """Close the state database, ignoring a connection already broken."""
-    with contextlib.suppress(sqlite3.Error):
+    with contextlib.suppress(*DATABASE_ERRORS):
         db.close()
 
 

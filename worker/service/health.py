@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import sqlite3
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from worker.model import Verdict
 from worker.pipeline.cycle import AccountReport
 from worker.store import courtesy, views
+from worker.store.connection import Connection
 from worker.store.db import from_utc_text, utc_text
 
 HEALTHY, NEEDS_YOU, BROKEN = 0, 1, 2
@@ -57,7 +57,7 @@ def _account(
 
 
 def health(
-    db: sqlite3.Connection | None,
+    db: Connection | None,
     configured: list[str],
     now: datetime,
     interval: timedelta,
@@ -327,7 +327,7 @@ def _delivery_attention(report: AccountReport) -> list[str]:
     return found
 
 
-def state_attention(db: sqlite3.Connection, configured: list[str], now: datetime) -> list[str]:
+def state_attention(db: Connection, configured: list[str], now: datetime) -> list[str]:
     """What waits in the state beyond one cycle: sending paused, notices held by a template."""
     found = []
     for row in views.accounts(db):

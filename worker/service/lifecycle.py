@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import random
 import signal
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from worker.errors import DatabaseFault, FairWarningError, Recoverable
 from worker.pipeline.cycle import AccountReport, Ticket, Worker
 from worker.pipeline.pollers import Polled, Pollers
 from worker.service.guard import Guard, close_database, fault_path, heartbeat_path
+from worker.store.connection import DATABASE_ERRORS
 from worker.store.db import check_writable
 from worker.store.lock import only_worker
 from worker.wiring import build_worker
@@ -39,6 +39,8 @@ from worker.wiring import build_worker
 __all__ = ["AccountReport", "fault_path", "heartbeat_path", "run"]
 
 log = logging.getLogger("fairwarning")
+# The state database is unusable: a fault already put into words, or a driver's own error.
+STATE_FAILURES: tuple[type[Exception], ...] = (DatabaseFault, *DATABASE_ERRORS)
 Show = Callable[[list[AccountReport], bool], None]
 
 JITTER = 0.1
@@ -133,7 +135,7 @@ def _once(config: Config, clock: Callable[[], datetime], show: Show | None) -> l
         try:
             reports = worker.cycle()
             check_writable(worker.db)
-        except sqlite3.Error as exc:
+        except DATABASE_ERRORS as exc:
             raise guard.failed(worker, exc, clock()) from exc
         guard.recovered()
         guard.beat(clock())
@@ -345,7 +347,7 @@ def _attempt(
     """
     try:
         report = work()
-    except (DatabaseFault, sqlite3.Error) as exc:
+    except STATE_FAILURES as exc:
         fault = guard.failed(worker, exc, clock())
         next_at = schedule.record(name, False, clock())
         log.debug("account %s: state database unusable; next try %s", name, next_at)

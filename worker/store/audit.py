@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
+from worker.store.connection import Connection
 from worker.store.db import utc_text
 
 
-def audit(
-    db: sqlite3.Connection, at: datetime, account: str | None, event: str, detail: str
-) -> None:
+def audit(db: Connection, at: datetime, account: str | None, event: str, detail: str) -> None:
     db.execute(
         "INSERT INTO audit (at, account, event, detail) VALUES (?, ?, ?, ?)",
         (utc_text(at), account, event, detail),

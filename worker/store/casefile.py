@@ -6,11 +6,12 @@ The cases themselves (decision, reasons, cancellation evidence) come from `views
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
+from worker.store.connection import Connection, is_postgres, json_field, table_exists
 
-def client_known(db: sqlite3.Connection, email: str) -> bool:
+
+def client_known(db: Connection, email: str) -> bool:
     """Whether the worker has any record of this client at all."""
     row = db.execute(
         "SELECT 1 FROM clients_seen WHERE email = ?"
@@ -21,15 +22,19 @@ def client_known(db: sqlite3.Connection, email: str) -> bool:
     return row is not None
 
 
-def sessions_of(db: sqlite3.Connection, email: str) -> list[dict[str, Any]]:
+def sessions_of(db: Connection, email: str) -> list[dict[str, Any]]:
     """Every session with this client the worker knows: the snapshot's (upcoming and recent)
     and those a fact recorded (cancelled, maybe gone from the snapshot), oldest first, once
     each. `source` says where it was found."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
+    attendee = (
+        "jsonb_array_elements(s.body::jsonb -> 'attendees') a WHERE lower(a.value ->> 'email')"
+        if is_postgres(db)
+        else "json_each(s.body, '$.attendees') a WHERE lower(json_extract(a.value, '$.email'))"
+    )
     rows = db.execute(
-        "SELECT s.account, s.key, s.body, 'snapshot' AS source FROM sessions s"
-        " WHERE EXISTS (SELECT 1 FROM json_each(s.body, '$.attendees') a"
-        " WHERE lower(json_extract(a.value, '$.email')) = ?)"
+        "SELECT s.account, s.key, s.body, 'snapshot' AS source FROM sessions s"  # noqa: S608
+        f" WHERE EXISTS (SELECT 1 FROM {attendee} = ?)"
         " UNION ALL SELECT f.account, f.session_key, f.session, 'cancellation record'"
         " FROM facts f JOIN decisions d ON d.fact_id = f.id WHERE d.client_email = ?"
         " ORDER BY 1, 2",
@@ -53,7 +58,7 @@ def sessions_of(db: sqlite3.Connection, email: str) -> list[dict[str, Any]]:
     return sorted(found.values(), key=lambda s: (s["start"], s["session_key"]))
 
 
-def notices_of(db: sqlite3.Connection, email: str) -> list[dict[str, Any]]:
+def notices_of(db: Connection, email: str) -> list[dict[str, Any]]:
     """Every notice to this client, cases' and courtesy ones, oldest first, with the facts
     frozen in the outbox when it was queued (the sent text itself is not stored)."""
     rows = db.execute(
@@ -71,11 +76,12 @@ def notices_of(db: sqlite3.Connection, email: str) -> list[dict[str, Any]]:
     return found
 
 
-def ledger_of(db: sqlite3.Connection, email: str) -> list[dict[str, Any]]:
+def ledger_of(db: Connection, email: str) -> list[dict[str, Any]]:
     """This client's ledger entries (counted late cancellations), oldest first."""
     rows = db.execute(
-        "SELECT l.id, l.decision_id, l.kind, l.cancelled_at, l.simulated, l.waived_at,"
-        " l.waive_reason, o.ref, json_extract(o.facts, '$.prepaid_balance') AS prepaid_balance"
+        "SELECT l.id, l.decision_id, l.kind, l.cancelled_at, l.simulated, l.waived_at,"  # noqa: S608
+        " l.waive_reason, o.ref,"
+        f" {json_field(db, 'o.facts', 'prepaid_balance')} AS prepaid_balance"
         " FROM ledger l LEFT JOIN outbox o ON o.decision_id = l.decision_id"
         " WHERE l.client_email = ? ORDER BY l.cancelled_at, l.id",
         (email,),
@@ -83,12 +89,9 @@ def ledger_of(db: sqlite3.Connection, email: str) -> list[dict[str, Any]]:
     return [{**dict(r), "simulated": bool(r["simulated"])} for r in rows]
 
 
-def package_entries_of(db: sqlite3.Connection, email: str) -> list[dict[str, Any]]:
+def package_entries_of(db: Connection, email: str) -> list[dict[str, Any]]:
     """This client's prepaid package entries, oldest first (none before that ledger exists)."""
-    exists = db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'package_entries'"
-    ).fetchone()
-    if exists is None:
+    if not table_exists(db, "package_entries"):
         return []
     rows = db.execute(
         "SELECT id, change, balance_after, reason, note, session_key, occurrence_start,"
@@ -98,7 +101,7 @@ def package_entries_of(db: sqlite3.Connection, email: str) -> list[dict[str, Any
     return [dict(r) for r in rows]
 
 
-def clients_in_records(db: sqlite3.Connection) -> dict[str, str]:
+def clients_in_records(db: Connection) -> dict[str, str]:
     """Every client address the records hold (seen on a calendar, in a case or a notice), with
     the name their latest case gives ("" when none does)."""
     rows = db.execute(

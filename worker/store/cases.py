@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from worker.model import Decision
+from worker.store.connection import Connection, Row
 from worker.store.db import from_utc_text, utc_text
 
 
 def record_decision(
-    db: sqlite3.Connection,
+    db: Connection,
     account: str,
     fact_id: int,
     decision: Decision,
@@ -23,7 +23,7 @@ def record_decision(
     client = decision.client
     cursor = db.execute(
         "INSERT INTO decisions (fact_id, account, client_email, client_name, verdict, reasons,"
-        " offence, status, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " offence, status, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             fact_id,
             account,
@@ -36,10 +36,10 @@ def record_decision(
             utc_text(at),
         ),
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
-def set_decision_status(db: sqlite3.Connection, decision_id: int, status: str, note: str) -> None:
+def set_decision_status(db: Connection, decision_id: int, status: str, note: str) -> None:
     db.execute(
         "UPDATE decisions SET status = ?, note = ? WHERE id = ?", (status, note, decision_id)
     )
@@ -61,9 +61,7 @@ class CountedCase:
     joined: bool = False
 
 
-def counted_cases(
-    db: sqlite3.Connection, client_email: str, *, simulated: bool
-) -> list[CountedCase]:
+def counted_cases(db: Connection, client_email: str, *, simulated: bool) -> list[CountedCase]:
     """This client's counted, unwaived late cancellations, each with when its notice was sent,
     and the standing late cancellations that joined their notices.
 
@@ -98,9 +96,7 @@ def counted_cases(
     ]
 
 
-def update_decision(
-    db: sqlite3.Connection, decision_id: int, decision: Decision, *, status: str
-) -> None:
+def update_decision(db: Connection, decision_id: int, decision: Decision, *, status: str) -> None:
     """Decide a recorded case again (its notice was withdrawn under it): verdict, reasons."""
     db.execute(
         "UPDATE decisions SET verdict = ?, reasons = ?, offence = ?, status = ? WHERE id = ?",
@@ -114,12 +110,12 @@ def update_decision(
     )
 
 
-def join_case(db: sqlite3.Connection, decision_id: int, host_id: int | None) -> None:
+def join_case(db: Connection, decision_id: int, host_id: int | None) -> None:
     """Record that a case's session is named in the notice of case `host_id` (None: no more)."""
     db.execute("UPDATE decisions SET joined_to = ? WHERE id = ?", (host_id, decision_id))
 
 
-def joined_cases(db: sqlite3.Connection, host_id: int) -> list[sqlite3.Row]:
+def joined_cases(db: Connection, host_id: int) -> list[Row]:
     """The standing cases whose sessions the notice of case `host_id` names, oldest first.
 
     A joined case stands while it is final (or approved, when it joined from review).
@@ -133,7 +129,7 @@ def joined_cases(db: sqlite3.Connection, host_id: int) -> list[sqlite3.Row]:
 
 
 def joined_waiting_for_session(
-    db: sqlite3.Connection, account: str, session_key: str, client: str | None
+    db: Connection, account: str, session_key: str, client: str | None
 ) -> list[int]:
     """Standing cases for this session (and client) named in a notice that has not gone out."""
     rows = db.execute(
@@ -146,9 +142,7 @@ def joined_waiting_for_session(
     return [int(r["id"]) for r in rows]
 
 
-def add_to_ledger(
-    db: sqlite3.Connection, decision_id: int, decision: Decision, *, simulated: bool
-) -> None:
+def add_to_ledger(db: Connection, decision_id: int, decision: Decision, *, simulated: bool) -> None:
     assert decision.client is not None
     db.execute(
         "INSERT INTO ledger (client_email, decision_id, kind, cancelled_at, simulated)"
@@ -163,7 +157,7 @@ def add_to_ledger(
     )
 
 
-def waive_in_ledger(db: sqlite3.Connection, decision_id: int, at: datetime, reason: str) -> bool:
+def waive_in_ledger(db: Connection, decision_id: int, at: datetime, reason: str) -> bool:
     """Stop a case counting; True if it was counted before."""
     cursor = db.execute(
         "UPDATE ledger SET waived_at = ?, waive_reason = ? WHERE decision_id = ?"
@@ -173,12 +167,12 @@ def waive_in_ledger(db: sqlite3.Connection, decision_id: int, at: datetime, reas
     return bool(cursor.rowcount)
 
 
-def ledger_kind(db: sqlite3.Connection, decision_id: int) -> str | None:
+def ledger_kind(db: Connection, decision_id: int) -> str | None:
     row = db.execute("SELECT kind FROM ledger WHERE decision_id = ?", (decision_id,)).fetchone()
     return None if row is None else str(row["kind"])
 
 
-def count_as_warning(db: sqlite3.Connection, decision_id: int) -> bool:
+def count_as_warning(db: Connection, decision_id: int) -> bool:
     """A counted forfeit counts as a warning instead (sent as the gentler step); True if it
     was a counted forfeit."""
     cursor = db.execute(

@@ -8,10 +8,10 @@ what makes a welcome go out once per client, ever. Clients on a calendar at its 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from worker.store.connection import Connection, Row
 from worker.store.db import from_utc_text, utc_text
 
 BASELINE, NEW, BY_HAND = "baseline", "new", "by hand"
@@ -36,7 +36,7 @@ class ClientNote:
         return self.closed_at is not None and (simulated or not self.closure_simulated)
 
 
-def _note(row: sqlite3.Row) -> ClientNote:
+def _note(row: Row) -> ClientNote:
     return ClientNote(
         email=row["email"],
         first_seen=from_utc_text(row["first_seen"]),
@@ -52,27 +52,25 @@ def _note(row: sqlite3.Row) -> ClientNote:
     )
 
 
-def note(db: sqlite3.Connection, email: str) -> ClientNote | None:
+def note(db: Connection, email: str) -> ClientNote | None:
     row = db.execute(
         "SELECT * FROM clients_seen WHERE email = ?", (email.strip().lower(),)
     ).fetchone()
     return None if row is None else _note(row)
 
 
-def record_seen(
-    db: sqlite3.Connection, email: str, account: str, at: datetime, seen_as: str
-) -> bool:
+def record_seen(db: Connection, email: str, account: str, at: datetime, seen_as: str) -> bool:
     """Remember a client; True when they had never been seen before (on any account)."""
     inserted = db.execute(
-        "INSERT OR IGNORE INTO clients_seen (email, first_seen, account, seen_as)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO clients_seen (email, first_seen, account, seen_as)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (email.strip().lower(), utc_text(at), account, seen_as),
     )
     return bool(inserted.rowcount)
 
 
 def record_closure(
-    db: sqlite3.Connection,
+    db: Connection,
     email: str,
     *,
     ref: str,
@@ -89,7 +87,7 @@ def record_closure(
     )
 
 
-def clear_closure(db: sqlite3.Connection, email: str) -> None:
+def clear_closure(db: Connection, email: str) -> None:
     """The relationship goes on (the closure was withdrawn, or the client came back)."""
     db.execute(
         "UPDATE clients_seen SET closed_at = NULL, closed_effective = NULL, closed_reason = '',"
@@ -98,12 +96,12 @@ def clear_closure(db: sqlite3.Connection, email: str) -> None:
     )
 
 
-def closed_clients(db: sqlite3.Connection) -> list[ClientNote]:
+def closed_clients(db: Connection) -> list[ClientNote]:
     rows = db.execute("SELECT * FROM clients_seen WHERE closed_at IS NOT NULL ORDER BY email")
     return [_note(row) for row in rows]
 
 
-def policy_sent_at(db: sqlite3.Connection, email: str, *, simulated: bool) -> datetime | None:
+def policy_sent_at(db: Connection, email: str, *, simulated: bool) -> datetime | None:
     """When this client's welcome (with the policy in full) was sent, if it was."""
     row = db.execute(
         "SELECT MIN(updated_at) AS at FROM outbox WHERE client_email = ? AND kind = 'welcome'"

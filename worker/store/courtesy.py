@@ -9,12 +9,12 @@ accepted again). A waived one never comes back: its state is `waived`, not `drop
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from worker.model import Session
 from worker.store.codec import session_from_json
+from worker.store.connection import Connection, Row
 from worker.store.db import utc_text
 
 ONCE_PER_CLIENT = ("welcome", "closure")
@@ -28,7 +28,7 @@ _INSERT = (
 
 
 def enqueue(
-    db: sqlite3.Connection,
+    db: Connection,
     *,
     account: str,
     ref: str,
@@ -74,7 +74,7 @@ def enqueue(
 
 
 def requeue(
-    db: sqlite3.Connection,
+    db: Connection,
     ref: str,
     *,
     account: str,
@@ -99,11 +99,9 @@ def requeue(
     return bool(cursor.rowcount)
 
 
-def once_per_client(
-    db: sqlite3.Connection, client: str, kind: str, *, simulated: bool
-) -> sqlite3.Row | None:
+def once_per_client(db: Connection, client: str, kind: str, *, simulated: bool) -> Row | None:
     """The welcome or closure row of this client (the real one, or a dry run's own)."""
-    found: sqlite3.Row | None = db.execute(
+    found: Row | None = db.execute(
         "SELECT * FROM outbox WHERE client_email = ? AND kind = ? AND simulated = ?",
         (client, kind, int(simulated)),
     ).fetchone()
@@ -111,7 +109,7 @@ def once_per_client(
 
 
 def drop_session_notes(
-    db: sqlite3.Connection,
+    db: Connection,
     account: str,
     *,
     reason: str,
@@ -151,7 +149,7 @@ def drop_session_notes(
 
 
 def sessions_starting_between(
-    db: sqlite3.Connection, account: str, earliest: datetime, latest: datetime
+    db: Connection, account: str, earliest: datetime, latest: datetime
 ) -> list[Session]:
     """Sessions in the snapshot (not cancelled) that start in [earliest, latest]."""
     rows = db.execute(
@@ -162,11 +160,12 @@ def sessions_starting_between(
     return [s for s in sessions if not s.cancelled]
 
 
-def next_session_of(db: sqlite3.Connection, client: str, after: datetime) -> Session | None:
+def next_session_of(db: Connection, client: str, after: datetime) -> Session | None:
     """The client's next upcoming session on any account (for a welcome sent by hand)."""
     rows = db.execute(
-        "SELECT body FROM sessions WHERE start_at > ? AND body LIKE ? ORDER BY start_at",
-        (utc_text(after), f"%{client}%"),
+        # lower(): SQLite's LIKE ignores ASCII case, PostgreSQL's does not
+        "SELECT body FROM sessions WHERE start_at > ? AND lower(body) LIKE ? ORDER BY start_at",
+        (utc_text(after), f"%{client.lower()}%"),
     )
     for row in rows:
         session = session_from_json(row["body"])
@@ -175,7 +174,7 @@ def next_session_of(db: sqlite3.Connection, client: str, after: datetime) -> Ses
     return None
 
 
-def waiting(db: sqlite3.Connection, account: str | None = None) -> list[dict[str, Any]]:
+def waiting(db: Connection, account: str | None = None) -> list[dict[str, Any]]:
     """Courtesy notices that need the practitioner: in review, or sent `unknown`/`rejected`."""
     rows = db.execute(
         "SELECT id, account, ref, kind, client_email, state, not_before, detail, facts,"
@@ -187,7 +186,7 @@ def waiting(db: sqlite3.Connection, account: str | None = None) -> list[dict[str
     return [{**dict(row), "facts": json.loads(row["facts"])} for row in rows]
 
 
-def of_client(db: sqlite3.Connection, client: str | None) -> list[dict[str, Any]]:
+def of_client(db: Connection, client: str | None) -> list[dict[str, Any]]:
     """Every courtesy notice of one client (or of everyone), oldest first, for history."""
     rows = db.execute(
         "SELECT ref, kind, client_email, state, not_before, updated_at, detail, simulated"

@@ -1,6 +1,8 @@
-"""The SQLite file: private, durable, checked at start, explicit write transactions, migrations.
+"""The state database: the SQLite file (private, durable, checked at start) or, when
+`state.database` names one, a PostgreSQL database; migrated on opening either way.
 
-What goes wrong with it is put into words by `worker.store.faults`.
+What goes wrong with it is put into words by `worker.store.faults`. Transactions are in
+`worker.store.transactions`, migrations in `worker.store.schema`.
 """
 
 from __future__ import annotations
@@ -9,14 +11,30 @@ import contextlib
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psycopg
 
 from worker.errors import NoState, StateError
+from worker.store import postgres
+from worker.store.connection import Connection
 from worker.store.faults import classify, damaged
+from worker.store.schema import (
+    migrate,
+    migrations,
+    newest,
+    refuse_newer,
+    set_version,
+    statements,
+    version,
+)
+from worker.store.transactions import transaction as transaction
+from worker.store.transactions import undone as undone
+
+if TYPE_CHECKING:
+    from worker.config.state import StateSettings
 
 DATABASE_NAME = "fairwarning.sqlite3"
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another program's lock before giving up
@@ -32,20 +50,26 @@ def from_utc_text(text: str) -> datetime:
 
 
 def _migrations() -> list[tuple[int, str]]:
-    folder = resources.files("worker.store") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    """The SQLite migrations in order: what an older release's schema is built from."""
+    return migrations(postgres=False)
+
+
+def _statements(script: str) -> list[str]:
+    return statements(script)
 
 
 def database_path(state_dir: Path) -> Path:
     return state_dir / DATABASE_NAME
 
 
-def open_database(state_dir: Path) -> sqlite3.Connection:
-    """Open (creating if needed) the database in `state_dir`, ready for the worker to write.
+def postgres_url(state: StateSettings | None) -> str | None:
+    """The PostgreSQL database `state` names, or None for the SQLite file in state_dir."""
+    return state.database if state is not None and state.database else None
+
+
+def open_database(state_dir: Path, state: StateSettings | None = None) -> Connection:
+    """Open (creating if needed) the database in `state_dir`, ready for the worker to write;
+    or the PostgreSQL database `state.database` names (see `_open_postgres`).
 
     WAL with synchronous=FULL makes every commit durable before it returns: the outbox relies
     on a committed `sending` surviving a power cut. The file is made 0600 whatever the umask
@@ -53,6 +77,10 @@ def open_database(state_dir: Path) -> sqlite3.Connection:
     database is refused (`PRAGMA quick_check`), and one that cannot take a commit is reported
     now rather than halfway through a cycle. Every failure is one `DatabaseFault`.
     """
+    url = postgres_url(state)
+    if url is not None:
+        assert state is not None
+        return _open_postgres(url, state, read_only=False, create=True)
     path = database_path(state_dir)
     try:
         _make_private(state_dir, path)
@@ -64,7 +92,7 @@ def open_database(state_dir: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("PRAGMA foreign_keys=ON")
         _check_integrity(connection, path)
-        _migrate(connection)
+        migrate(connection)
         check_writable(connection)
     except BaseException as exc:
         connection.close()
@@ -74,8 +102,14 @@ def open_database(state_dir: Path) -> sqlite3.Connection:
     return connection
 
 
-def open_existing(state_dir: Path, *, read_only: bool) -> sqlite3.Connection:
+def open_existing(
+    state_dir: Path, *, read_only: bool, state: StateSettings | None = None
+) -> Connection:
     """The existing database, never created: read-only for `status`, `history` and `review`."""
+    url = postgres_url(state)
+    if url is not None:
+        assert state is not None
+        return _open_postgres(url, state, read_only=read_only, create=False)
     path = database_path(state_dir)
     if not path.is_file():
         raise NoState(
@@ -89,14 +123,14 @@ def open_existing(state_dir: Path, *, read_only: bool) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise classify(exc, path, reading=True) from exc
     try:
-        current = connection.execute("PRAGMA user_version").fetchone()[0]
-        _refuse_newer(current)
+        current = version(connection)
+        refuse_newer(current)
     except BaseException as exc:
         connection.close()
         if isinstance(exc, sqlite3.Error):
             raise classify(exc, path, reading=True) from exc
         raise
-    if current < _newest():
+    if current < newest():
         connection.close()
         raise StateError(
             f"the state database {path} was written by an older release (schema {current}); "
@@ -105,11 +139,45 @@ def open_existing(state_dir: Path, *, read_only: bool) -> sqlite3.Connection:
     return connection
 
 
-def check_writable(connection: sqlite3.Connection) -> None:
-    """Commit a write that changes nothing: proves the file, its -wal and the disk take one."""
+def check_writable(connection: Connection) -> None:
+    """Commit a write that changes nothing: proves the file, its -wal and the disk take one
+    (on PostgreSQL: that the server takes a commit from this user)."""
     with transaction(connection):
-        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-        connection.execute(f"PRAGMA user_version = {version}")
+        set_version(connection, version(connection))
+
+
+def _open_postgres(url: str, state: StateSettings, *, read_only: bool, create: bool) -> Connection:
+    """Connect, and migrate unless `read_only`; `create` False refuses a database that holds
+    no state yet, as the SQLite file that is not there is refused."""
+    shown = postgres.shown_url(url)
+    try:
+        connection = postgres.connect(url, password_file=state.password_file, read_only=read_only)
+    except psycopg.Error as exc:
+        raise classify(exc, Path(shown), reading=read_only) from exc
+    try:
+        current = version(connection)
+        if current == 0 and not create:
+            raise NoState(
+                f"no state yet in {shown}: run `fairwarning run --once` or start the service",
+                path=shown,
+            )
+        if read_only:
+            refuse_newer(current)
+            if current < newest():
+                raise StateError(
+                    f"the state database {shown} was written by an older release (schema "
+                    f"{current}); run `fairwarning run --once` or restart the service to bring "
+                    "it up to date"
+                )
+        else:
+            migrate(connection)
+            check_writable(connection)
+    except BaseException as exc:
+        connection.close()
+        if isinstance(exc, psycopg.Error):
+            raise classify(exc, Path(shown), reading=read_only) from exc
+        raise
+    return connection
 
 
 def _make_private(state_dir: Path, path: Path) -> None:
@@ -164,79 +232,3 @@ def _check_integrity(connection: sqlite3.Connection, path: Path) -> None:
         lines = [line.strip() for text in found for line in text.splitlines()]
         said = [line for line in lines if line and not line.startswith("***")]
         raise damaged(path, "PRAGMA quick_check: " + "; ".join(said[:3]))
-
-
-def _newest() -> int:
-    migrations = _migrations()
-    return migrations[-1][0] if migrations else 0
-
-
-def _refuse_newer(current: int) -> None:
-    newest = _newest()
-    if current > newest:
-        raise StateError(
-            f"the state database is at schema version {current}, newer than this release "
-            f"understands ({newest}); upgrade Fair Warning rather than downgrading it"
-        )
-
-
-def _migrate(connection: sqlite3.Connection) -> None:
-    current = connection.execute("PRAGMA user_version").fetchone()[0]
-    _refuse_newer(current)
-    for version, script in _migrations():
-        if version <= current:
-            continue
-        with transaction(connection):
-            for statement in _statements(script):
-                connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {version}")
-
-
-def _statements(script: str) -> list[str]:
-    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
-
-
-@contextmanager
-def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any error (a failed COMMIT included)."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield connection
-        connection.execute("COMMIT")
-    except BaseException:
-        _roll_back(connection)
-        raise
-
-
-@contextmanager
-def undone(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Run writes whose every effect is undone afterwards: a look at what they would do.
-
-    Inside the caller's transaction this is a SAVEPOINT rolled back to; outside one it takes
-    the write lock first (BEGIN IMMEDIATE, so a write cannot meet a stale snapshot) and rolls
-    the whole transaction back. Nothing is ever committed, whatever happens inside.
-    """
-    outer = not connection.in_transaction
-    if outer:
-        connection.execute("BEGIN IMMEDIATE")
-    connection.execute("SAVEPOINT fw_undone")
-    try:
-        yield connection
-    finally:
-        if outer:
-            _roll_back(connection)
-        elif connection.in_transaction:
-            connection.execute("ROLLBACK TO fw_undone")
-            connection.execute("RELEASE fw_undone")
-
-
-def _roll_back(connection: sqlite3.Connection) -> None:
-    """Undo what is left of a transaction, never hiding the error that ended it.
-
-    SQLite may already have rolled back (a full disk, an I/O error), and a failed COMMIT can
-    leave the transaction open: either way the connection is usable afterwards.
-    """
-    if connection.in_transaction:
-        with contextlib.suppress(sqlite3.Error):
-            connection.execute("ROLLBACK")

@@ -20,6 +20,8 @@ import pwd
 import sqlite3
 from pathlib import Path
 
+import psycopg
+
 from worker.errors import DatabaseFault
 
 RESTORE_GUIDE = 'README.md, "Backup and restore"'
@@ -88,6 +90,8 @@ def classify(exc: BaseException, db: Path, *, reading: bool = False) -> Database
     `reading` is for the read-only commands (`status`, `history`, `review`): a file they cannot
     open is usually one they are not the owner of, and the fix is to run them as that owner.
     """
+    if isinstance(exc, psycopg.Error):
+        return _postgres_fault(exc)
     kind, detail = kind_of(exc), _detail(exc)
     return damaged(db, detail) if kind == "corrupt" else _fault(kind, db, detail, reading)
 
@@ -158,3 +162,19 @@ def _fault(kind: str, db: Path, detail: str, reading: bool) -> DatabaseFault:
     )
     kind = "readonly" if kind == "readonly-folder" else kind
     return DatabaseFault(message, kind=kind, path=str(db))
+
+
+def _postgres_fault(exc: psycopg.Error) -> DatabaseFault:
+    """A PostgreSQL state database (`state.database`) refused a connection or a statement.
+
+    libpq's own words name the server; the fix depends on which side is wrong.
+    """
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    kind = "cantopen" if isinstance(exc, psycopg.OperationalError) else "other"
+    return DatabaseFault(
+        f"cannot use the PostgreSQL state database ({detail}); fix: check state.database in the "
+        "config, that the server is running and reachable from here, and that the password is "
+        "in PGPASSWORD, ~/.pgpass or the file state.password_file names",
+        kind=kind,
+        path="",
+    )

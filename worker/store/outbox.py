@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from worker.store.connection import Connection, Row
 from worker.store.db import from_utc_text, transaction, utc_text
 
 WAITING = ("review", "queued")
@@ -35,7 +35,7 @@ class NoticeRow:
     simulated: bool
 
 
-def _row(row: sqlite3.Row) -> NoticeRow:
+def _row(row: Row) -> NoticeRow:
     return NoticeRow(
         id=row["id"],
         account=row["account"],
@@ -58,7 +58,7 @@ def notice_ref(account: str, session_key: str, occurrence: datetime, client: str
 
 
 def live_notice(
-    db: sqlite3.Connection, account: str, session_key: str, client: str
+    db: Connection, account: str, session_key: str, client: str
 ) -> tuple[str, str] | None:
     """The ref and kind of a notice for this session and client that was not dropped: its own,
     or the one it joined (named there among the other sessions).
@@ -79,7 +79,7 @@ def live_notice(
 
 
 def enqueue(
-    db: sqlite3.Connection,
+    db: Connection,
     *,
     account: str,
     session_key: str,
@@ -122,7 +122,7 @@ def enqueue(
 
 
 def waiting_warning(
-    db: sqlite3.Connection, account: str, client: str, *, simulated: bool
+    db: Connection, account: str, client: str, *, simulated: bool
 ) -> NoticeRow | None:
     """The reminder to this client that has not gone out yet (in its hold, quiet hours or
     review), if there is one: a late cancellation made now joins it."""
@@ -134,9 +134,7 @@ def waiting_warning(
     return None if row is None else _row(row)
 
 
-def set_facts(
-    db: sqlite3.Connection, notice_id: int, facts: dict[str, Any], not_before: datetime
-) -> None:
+def set_facts(db: Connection, notice_id: int, facts: dict[str, Any], not_before: datetime) -> None:
     """Change what a waiting notice will say (a session joined or left it), and when it goes."""
     db.execute(
         "UPDATE outbox SET facts = ?, not_before = ? WHERE id = ?",
@@ -145,7 +143,7 @@ def set_facts(
 
 
 def waiting_for_session(
-    db: sqlite3.Connection, account: str, session_key: str, client: str | None
+    db: Connection, account: str, session_key: str, client: str | None
 ) -> list[NoticeRow]:
     rows = db.execute(
         "SELECT * FROM outbox WHERE account = ? AND session_key = ? AND state IN (?, ?)"
@@ -155,9 +153,7 @@ def waiting_for_session(
     return [_row(r) for r in rows]
 
 
-def set_state(
-    db: sqlite3.Connection, notice_id: int, state: str, now: datetime, **changes: str
-) -> None:
+def set_state(db: Connection, notice_id: int, state: str, now: datetime, **changes: str) -> None:
     columns = "".join(f", {name} = ?" for name in changes)
     db.execute(
         f"UPDATE outbox SET state = ?, updated_at = ?{columns} WHERE id = ?",  # noqa: S608
@@ -165,7 +161,7 @@ def set_state(
     )
 
 
-def due(db: sqlite3.Connection, account: str, now: datetime) -> list[NoticeRow]:
+def due(db: Connection, account: str, now: datetime) -> list[NoticeRow]:
     rows = db.execute(
         "SELECT * FROM outbox WHERE account = ? AND state = 'queued' AND not_before <= ?"
         " ORDER BY not_before, id",
@@ -174,17 +170,17 @@ def due(db: sqlite3.Connection, account: str, now: datetime) -> list[NoticeRow]:
     return [_row(r) for r in rows]
 
 
-def by_decision(db: sqlite3.Connection, decision_id: int) -> NoticeRow | None:
+def by_decision(db: Connection, decision_id: int) -> NoticeRow | None:
     row = db.execute("SELECT * FROM outbox WHERE decision_id = ?", (decision_id,)).fetchone()
     return None if row is None else _row(row)
 
 
-def by_ref(db: sqlite3.Connection, ref: str) -> NoticeRow | None:
+def by_ref(db: Connection, ref: str) -> NoticeRow | None:
     row = db.execute("SELECT * FROM outbox WHERE ref = ?", (ref.strip().upper(),)).fetchone()
     return None if row is None else _row(row)
 
 
-def ref_as(db: sqlite3.Connection, notice_id: int, kind: str) -> str | None:
+def ref_as(db: Connection, notice_id: int, kind: str) -> str | None:
     """The reference this notice would have as another kind of notice (see `reissue`); None
     when another notice already holds that key."""
     row = db.execute("SELECT * FROM outbox WHERE id = ?", (notice_id,)).fetchone()
@@ -195,7 +191,7 @@ def ref_as(db: sqlite3.Connection, notice_id: int, kind: str) -> str | None:
 
 
 def reissue(
-    db: sqlite3.Connection,
+    db: Connection,
     notice_id: int,
     *,
     kind: str,
@@ -226,7 +222,7 @@ def reissue(
     return ref
 
 
-def confirm_sent(db: sqlite3.Connection, notice_id: int, detail: str) -> bool:
+def confirm_sent(db: Connection, notice_id: int, detail: str) -> bool:
     """An `unknown` send the practitioner found in their Sent folder becomes `sent`.
 
     `updated_at` is kept: the message left before it became `unknown`, so that time (not the
@@ -239,14 +235,14 @@ def confirm_sent(db: sqlite3.Connection, notice_id: int, detail: str) -> bool:
     return bool(cursor.rowcount)
 
 
-def postpone(db: sqlite3.Connection, notice_id: int, until: datetime, reason: str) -> None:
+def postpone(db: Connection, notice_id: int, until: datetime, reason: str) -> None:
     db.execute(
         "UPDATE outbox SET not_before = ?, detail = ? WHERE id = ?",
         (utc_text(until), reason, notice_id),
     )
 
 
-def claim(db: sqlite3.Connection, notice_id: int, now: datetime) -> bool:
+def claim(db: Connection, notice_id: int, now: datetime) -> bool:
     """Commit `sending` durably before the message leaves; False if someone else took it."""
     with transaction(db):
         claimed = db.execute(
@@ -264,7 +260,7 @@ INTERRUPTED_DRAFT = (
 
 
 def recover_interrupted(
-    db: sqlite3.Connection, account: str, now: datetime, detail: str = INTERRUPTED
+    db: Connection, account: str, now: datetime, detail: str = INTERRUPTED
 ) -> list[str]:
     """Rows left in `sending` by a crash become `unknown`; their refs are returned."""
     with transaction(db):

@@ -7,12 +7,12 @@ Entries with an `entry_key` (a session, a forfeit, its undoing, an opening) exis
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from worker.model import Session
 from worker.store.codec import session_from_json
+from worker.store.connection import Connection, Row, is_postgres, table_exists
 from worker.store.db import from_utc_text, utc_text
 
 
@@ -43,7 +43,7 @@ class Link:
     decision_id: int | None = None
 
 
-def current(db: sqlite3.Connection, client_email: str) -> int | None:
+def current(db: Connection, client_email: str) -> int | None:
     """The balance the ledger holds, or None when this client has no package."""
     row = db.execute(
         "SELECT balance_after FROM package_entries WHERE client_email = ? ORDER BY id DESC LIMIT 1",
@@ -52,13 +52,10 @@ def current(db: sqlite3.Connection, client_email: str) -> int | None:
     return None if row is None else int(row["balance_after"])
 
 
-def balances(db: sqlite3.Connection) -> dict[str, int]:
+def balances(db: Connection) -> dict[str, int]:
     """Every client's balance, by address (only clients with a package; none before that
     ledger exists)."""
-    exists = db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'package_entries'"
-    ).fetchone()
-    if exists is None:
+    if not table_exists(db, "package_entries"):
         return {}
     rows = db.execute(
         "SELECT client_email, balance_after FROM package_entries"
@@ -67,13 +64,13 @@ def balances(db: sqlite3.Connection) -> dict[str, int]:
     return {str(r["client_email"]): int(r["balance_after"]) for r in rows}
 
 
-def has_entry(db: sqlite3.Connection, entry_key: str) -> bool:
+def has_entry(db: Connection, entry_key: str) -> bool:
     found = db.execute("SELECT 1 FROM package_entries WHERE entry_key = ?", (entry_key,))
     return found.fetchone() is not None
 
 
 def record(
-    db: sqlite3.Connection,
+    db: Connection,
     client_email: str,
     change: int,
     *,
@@ -92,7 +89,7 @@ def record(
     cursor = db.execute(
         "INSERT INTO package_entries (client_email, change, balance_after, reason, note,"
         " account, session_key, occurrence_start, decision_id, at, entry_key)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             client_email,
             change,
@@ -108,7 +105,7 @@ def record(
         ),
     )
     return Entry(
-        int(cursor.lastrowid or 0),
+        int(cursor.fetchone()[0]),
         client_email,
         change,
         after,
@@ -122,22 +119,23 @@ def record(
     )
 
 
-def entries(db: sqlite3.Connection, client_email: str, *, last: int | None = None) -> list[Entry]:
+def entries(db: Connection, client_email: str, *, last: int | None = None) -> list[Entry]:
     """A client's entries, oldest first (only the `last` few when given)."""
-    rows = db.execute(
-        "SELECT * FROM package_entries WHERE client_email = ? ORDER BY id DESC LIMIT ?",
-        (client_email, -1 if last is None else last),
-    ).fetchall()
+    sql = "SELECT * FROM package_entries WHERE client_email = ? ORDER BY id DESC"
+    if last is None:
+        rows = db.execute(sql, (client_email,)).fetchall()
+    else:
+        rows = db.execute(sql + " LIMIT ?", (client_email, last)).fetchall()
     return [_entry(row) for row in reversed(rows)]
 
 
-def clients(db: sqlite3.Connection) -> list[str]:
+def clients(db: Connection) -> list[str]:
     """Every client with a package, by address."""
     rows = db.execute("SELECT DISTINCT client_email FROM package_entries ORDER BY client_email")
     return [str(r["client_email"]) for r in rows]
 
 
-def opened_at(db: sqlite3.Connection, client_email: str) -> datetime | None:
+def opened_at(db: Connection, client_email: str) -> datetime | None:
     """When the client's package was opened (their first entry)."""
     row = db.execute(
         "SELECT at FROM package_entries WHERE client_email = ? ORDER BY id LIMIT 1",
@@ -146,7 +144,7 @@ def opened_at(db: sqlite3.Connection, client_email: str) -> datetime | None:
     return None if row is None else from_utc_text(row["at"])
 
 
-def forfeit_spent(db: sqlite3.Connection, decision_id: int) -> bool:
+def forfeit_spent(db: Connection, decision_id: int) -> bool:
     """Whether the forfeit of this case spent a prepaid session (and it was not given back)."""
     row = db.execute(
         "SELECT change FROM package_entries WHERE entry_key = ?", (f"forfeit:{decision_id}",)
@@ -155,7 +153,7 @@ def forfeit_spent(db: sqlite3.Connection, decision_id: int) -> bool:
 
 
 def ended_sessions(
-    db: sqlite3.Connection,
+    db: Connection,
     account: str,
     now: datetime,
     *,
@@ -165,16 +163,21 @@ def ended_sessions(
     """The account's remembered sessions that had ended by `now`, oldest first: those that
     ended after `since` (all when None), and the sessions keyed in `also` (first seen now)."""
     after = utc_text(since) if since else None
+    listed = (
+        "SELECT jsonb_array_elements_text(?::jsonb)"
+        if is_postgres(db)
+        else "SELECT value FROM json_each(?)"
+    )
     rows = db.execute(
-        "SELECT body FROM sessions WHERE account = ? AND end_at <= ?"
-        " AND (? IS NULL OR end_at > ? OR key IN (SELECT value FROM json_each(?)))"
+        "SELECT body FROM sessions WHERE account = ? AND end_at <= ?"  # noqa: S608
+        f" AND (? IS NULL OR end_at > ? OR key IN ({listed}))"
         " ORDER BY end_at, key",
         (account, utc_text(now), after, after, json.dumps(list(also))),
     )
     return [session_from_json(row["body"]) for row in rows]
 
 
-def _entry(row: sqlite3.Row) -> Entry:
+def _entry(row: Row) -> Entry:
     return Entry(
         id=int(row["id"]),
         client_email=row["client_email"],

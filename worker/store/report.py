@@ -16,7 +16,6 @@ they return, so a test can hand-count it. Definitions (README, "Reports"):
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from worker.model import Money
+from worker.store.connection import Connection, json_field, table_exists
 from worker.store.db import from_utc_text, utc_text
 
 
@@ -49,12 +49,13 @@ class PackageChange:
     at: datetime
 
 
-def cancellations(db: sqlite3.Connection, since: datetime) -> list[Cancellation]:
+def cancellations(db: Connection, since: datetime) -> list[Cancellation]:
     """The judged cancellations made since `since` (see the module docstring)."""
     rows = db.execute(
-        "SELECT d.client_email, json_extract(f.session, '$.start') AS start,"
-        " json_extract(f.session, '$.end') AS end_at, f.cancelled_at, l.kind AS ledger_kind,"
-        " l.waived_at, json_extract(o.facts, '$.prepaid_balance') AS prepaid"
+        f"SELECT d.client_email, {json_field(db, 'f.session', 'start')} AS start,"  # noqa: S608
+        f" {json_field(db, 'f.session', 'end')} AS end_at, f.cancelled_at,"
+        " l.kind AS ledger_kind, l.waived_at,"
+        f" {json_field(db, 'o.facts', 'prepaid_balance')} AS prepaid"
         " FROM decisions d JOIN facts f ON f.id = d.fact_id"
         " LEFT JOIN ledger l ON l.decision_id = d.id"
         " LEFT JOIN outbox o ON o.decision_id = d.id"
@@ -81,12 +82,9 @@ def cancellations(db: sqlite3.Connection, since: datetime) -> list[Cancellation]
     return found
 
 
-def package_changes(db: sqlite3.Connection, since: datetime) -> list[PackageChange] | None:
+def package_changes(db: Connection, since: datetime) -> list[PackageChange] | None:
     """Entries of the prepaid package ledger since `since`; None when this state has none."""
-    exists = db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'package_entries'"
-    ).fetchone()
-    if exists is None:
+    if not table_exists(db, "package_entries"):
         return None
     rows = db.execute(
         "SELECT client_email, change, reason, at FROM package_entries WHERE at >= ? ORDER BY id",

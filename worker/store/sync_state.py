@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from worker.model import Fact, Session
 from worker.store.codec import session_from_json, session_to_json
+from worker.store.connection import Connection
 from worker.store.db import from_utc_text, utc_text
 
 
@@ -32,8 +32,8 @@ class AccountState:
         return self.sending_paused_until is not None and self.sending_paused_until > now
 
 
-def account_state(db: sqlite3.Connection, name: str) -> AccountState:
-    db.execute("INSERT OR IGNORE INTO accounts (name) VALUES (?)", (name,))
+def account_state(db: Connection, name: str) -> AccountState:
+    db.execute("INSERT INTO accounts (name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
     row = db.execute("SELECT * FROM accounts WHERE name = ?", (name,)).fetchone()
     return AccountState(
         name=name,
@@ -51,7 +51,7 @@ def _maybe_time(text: str | None) -> datetime | None:
     return None if text is None else from_utc_text(text)
 
 
-def record_poll(db: sqlite3.Connection, name: str, *, cursor: str | None, at: datetime) -> None:
+def record_poll(db: Connection, name: str, *, cursor: str | None, at: datetime) -> None:
     """A successful poll also ends a pause of polling: whatever was wrong has been fixed."""
     db.execute(
         "UPDATE accounts SET cursor = ?, baselined = 1, last_success_at = ?,"
@@ -60,25 +60,25 @@ def record_poll(db: sqlite3.Connection, name: str, *, cursor: str | None, at: da
     )
 
 
-def pause(db: sqlite3.Connection, name: str, until: datetime, reason: str) -> None:
+def pause(db: Connection, name: str, until: datetime, reason: str) -> None:
     """Stop polling this account until `until` (it needs the practitioner, or a rest)."""
-    db.execute("INSERT OR IGNORE INTO accounts (name) VALUES (?)", (name,))
+    db.execute("INSERT INTO accounts (name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
     db.execute(
         "UPDATE accounts SET paused_until = ?, pause_reason = ? WHERE name = ?",
         (utc_text(until), reason, name),
     )
 
 
-def pause_sending(db: sqlite3.Connection, name: str, until: datetime, reason: str) -> None:
+def pause_sending(db: Connection, name: str, until: datetime, reason: str) -> None:
     """Hold this account's notices until `until` (a provider's sending limit, a lost token)."""
-    db.execute("INSERT OR IGNORE INTO accounts (name) VALUES (?)", (name,))
+    db.execute("INSERT INTO accounts (name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
     db.execute(
         "UPDATE accounts SET sending_paused_until = ?, sending_pause_reason = ? WHERE name = ?",
         (utc_text(until), reason, name),
     )
 
 
-def resume(db: sqlite3.Connection, name: str) -> None:
+def resume(db: Connection, name: str) -> None:
     """Lift every pause, e.g. after the practitioner authorised the account again."""
     db.execute(
         "UPDATE accounts SET paused_until = NULL, pause_reason = NULL,"
@@ -87,9 +87,7 @@ def resume(db: sqlite3.Connection, name: str) -> None:
     )
 
 
-def snapshot(
-    db: sqlite3.Connection, account: str, keys: Iterable[str] | None = None
-) -> dict[str, Session]:
+def snapshot(db: Connection, account: str, keys: Iterable[str] | None = None) -> dict[str, Session]:
     """The stored sessions of an account, or only those with the given keys.
 
     An incremental poll names what changed, so it needs only those: decoding every stored
@@ -108,7 +106,7 @@ def snapshot(
     return found
 
 
-def save_sessions(db: sqlite3.Connection, account: str, sessions: tuple[Session, ...]) -> None:
+def save_sessions(db: Connection, account: str, sessions: tuple[Session, ...]) -> None:
     db.executemany(
         "INSERT INTO sessions (account, key, start_at, end_at, body) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (account, key) DO UPDATE SET start_at = excluded.start_at, "
@@ -120,16 +118,16 @@ def save_sessions(db: sqlite3.Connection, account: str, sessions: tuple[Session,
     )
 
 
-def forget_sessions_before(db: sqlite3.Connection, account: str, moment: datetime) -> None:
+def forget_sessions_before(db: Connection, account: str, moment: datetime) -> None:
     """Long-past sessions can no longer be cancelled late; the snapshot need not keep them."""
     db.execute("DELETE FROM sessions WHERE account = ? AND end_at < ?", (account, utc_text(moment)))
 
 
-def record_fact(db: sqlite3.Connection, account: str, fact: Fact, observed_at: datetime) -> int:
+def record_fact(db: Connection, account: str, fact: Fact, observed_at: datetime) -> int:
     when = fact.cancelled_at
     cursor = db.execute(
         "INSERT INTO facts (account, session_key, kind, attendee, cancelled_at, cancelled_after,"
-        " cancel_source, session, observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " cancel_source, session, observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             account,
             fact.session.key,
@@ -142,17 +140,18 @@ def record_fact(db: sqlite3.Connection, account: str, fact: Fact, observed_at: d
             utc_text(observed_at),
         ),
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
 def new_problems(
-    db: sqlite3.Connection, account: str, problems: tuple[str, ...], at: datetime
+    db: Connection, account: str, problems: tuple[str, ...], at: datetime
 ) -> list[str]:
     """Remember problems; return only those not reported before, so each is said once."""
     fresh = []
     for text in problems:
         inserted = db.execute(
-            "INSERT OR IGNORE INTO problems (account, text, first_seen) VALUES (?, ?, ?)",
+            "INSERT INTO problems (account, text, first_seen) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (account, text, utc_text(at)),
         )
         if inserted.rowcount:
@@ -160,7 +159,7 @@ def new_problems(
     return fresh
 
 
-def retain_problems(db: sqlite3.Connection, account: str, current: tuple[str, ...]) -> None:
+def retain_problems(db: Connection, account: str, current: tuple[str, ...]) -> None:
     """Forget problems that went away, so a recurrence is reported again."""
     known = [
         r["text"] for r in db.execute("SELECT text FROM problems WHERE account = ?", (account,))
@@ -172,7 +171,7 @@ def retain_problems(db: sqlite3.Connection, account: str, current: tuple[str, ..
 SNAPSHOT_KEEP = timedelta(days=30)
 
 
-def sessions_between(db: sqlite3.Connection, start: datetime, end: datetime) -> list[Session]:
+def sessions_between(db: Connection, start: datetime, end: datetime) -> list[Session]:
     """Every account's stored sessions that overlap [start, end): what fills the calendars."""
     rows = db.execute(
         "SELECT body FROM sessions WHERE end_at > ? AND start_at < ? ORDER BY start_at",

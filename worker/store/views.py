@@ -3,38 +3,46 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
+from worker.store.connection import Connection, Row, is_postgres, json_field
 from worker.store.db import utc_text
 
-_CASES = (
-    "SELECT d.id, d.account, d.client_email, d.client_name, d.verdict, d.reasons, d.offence,"
-    " d.status, d.decided_at, d.note, f.kind AS fact, f.session_key, f.cancelled_at,"
-    " f.cancel_source, json_extract(f.session, '$.title') AS title,"
-    " json_extract(f.session, '$.start') AS start, o.ref, o.kind AS notice,"
-    " o.state AS notice_state, o.written_to, o.detail AS notice_detail"
-    " FROM decisions d JOIN facts f ON f.id = d.fact_id"
-    " LEFT JOIN outbox o ON o.decision_id = d.id"
-)
+
+def _cases_sql(db: Connection) -> str:
+    return (
+        "SELECT d.id, d.account, d.client_email, d.client_name, d.verdict, d.reasons,"  # noqa: S608
+        " d.offence, d.status, d.decided_at, d.note, f.kind AS fact, f.session_key,"
+        f" f.cancelled_at, f.cancel_source, {json_field(db, 'f.session', 'title')} AS title,"
+        f" {json_field(db, 'f.session', 'start')} AS start, o.ref, o.kind AS notice,"
+        " o.state AS notice_state, o.written_to, o.detail AS notice_detail"
+        " FROM decisions d JOIN facts f ON f.id = d.fact_id"
+        " LEFT JOIN outbox o ON o.decision_id = d.id"
+    )
+
+
 _COUNT = "SELECT COUNT(*) FROM decisions d JOIN facts f ON f.id = d.fact_id"
-# Who and when, for `search_cases`: a piece of the address or name, and cancelled within.
-_SEARCH = (
-    " WHERE (? IS NULL OR instr(lower(d.client_email), ?) > 0"
-    " OR instr(lower(coalesce(d.client_name, '')), ?) > 0)"
-    " AND (? IS NULL OR f.cancelled_at >= ?) AND (? IS NULL OR f.cancelled_at < ?)"
-)
 
 
-def _case(row: sqlite3.Row) -> dict[str, Any]:
+def _search_sql(db: Connection) -> str:
+    """Who and when, for `search_cases`: a piece of the address or name, cancelled within."""
+    position = "strpos" if is_postgres(db) else "instr"
+    return (
+        f" WHERE (? IS NULL OR {position}(lower(d.client_email), ?) > 0"
+        f" OR {position}(lower(coalesce(d.client_name, '')), ?) > 0)"
+        " AND (? IS NULL OR f.cancelled_at >= ?) AND (? IS NULL OR f.cancelled_at < ?)"
+    )
+
+
+def _case(row: Row) -> dict[str, Any]:
     case = dict(row)
     case["reasons"] = json.loads(case["reasons"])
     return case
 
 
 def cases(
-    db: sqlite3.Connection,
+    db: Connection,
     *,
     client: str | None = None,
     account: str | None = None,
@@ -43,21 +51,21 @@ def cases(
 ) -> list[dict[str, Any]]:
     """Decisions with their fact and notice, newest first; every filter given must match."""
     rows = db.execute(
-        _CASES + " WHERE (? IS NULL OR d.client_email = ?) AND (? IS NULL OR d.account = ?)"
+        _cases_sql(db) + " WHERE (? IS NULL OR d.client_email = ?) AND (? IS NULL OR d.account = ?)"
         " AND (? IS NULL OR d.status = ?) AND (? IS NULL OR o.state = ?) ORDER BY d.id DESC",
         (client, client, account, account, status, status, notice_state, notice_state),
     )
     return [_case(row) for row in rows]
 
 
-def case(db: sqlite3.Connection, case_id: int) -> dict[str, Any] | None:
+def case(db: Connection, case_id: int) -> dict[str, Any] | None:
     """One decision with its fact and notice, as `cases` gives each."""
-    row = db.execute(_CASES + " WHERE d.id = ?", (case_id,)).fetchone()
+    row = db.execute(_cases_sql(db) + " WHERE d.id = ?", (case_id,)).fetchone()
     return None if row is None else _case(row)
 
 
 def search_cases(
-    db: sqlite3.Connection,
+    db: Connection,
     *,
     client_text: str | None = None,
     since: datetime | None = None,
@@ -71,9 +79,10 @@ def search_cases(
     after = utc_text(since) if since else None
     before = utc_text(until) if until else None
     where = (text, text, text, after, after, before, before)
-    total = db.execute(_COUNT + _SEARCH, where).fetchone()[0]
+    search = _search_sql(db)
+    total = db.execute(_COUNT + search, where).fetchone()[0]
     rows = db.execute(
-        _CASES + _SEARCH + " ORDER BY d.id DESC LIMIT ? OFFSET ?", (*where, limit, offset)
+        _cases_sql(db) + search + " ORDER BY d.id DESC LIMIT ? OFFSET ?", (*where, limit, offset)
     )
     return [_case(row) for row in rows], int(total)
 
@@ -88,10 +97,10 @@ _NEEDING = (
 )
 
 
-def needing_practitioner(db: sqlite3.Connection) -> list[dict[str, Any]]:
+def needing_practitioner(db: Connection) -> list[dict[str, Any]]:
     """Open review cases and notices whose fate is unknown (or refused), newest first: the
     cases `needs_practitioner` picks out of `cases`."""
-    return [_case(row) for row in db.execute(_CASES + _NEEDING + " ORDER BY d.id DESC")]
+    return [_case(row) for row in db.execute(_cases_sql(db) + _NEEDING + " ORDER BY d.id DESC")]
 
 
 def needs_practitioner(case: dict[str, Any]) -> bool:
@@ -101,15 +110,15 @@ def needs_practitioner(case: dict[str, Any]) -> bool:
     )
 
 
-def accounts(db: sqlite3.Connection) -> list[dict[str, Any]]:
+def accounts(db: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in db.execute("SELECT * FROM accounts ORDER BY name")]
 
 
-def problems(db: sqlite3.Connection) -> list[dict[str, Any]]:
+def problems(db: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in db.execute("SELECT * FROM problems ORDER BY first_seen")]
 
 
-def stuck_notices(db: sqlite3.Connection) -> list[dict[str, Any]]:
+def stuck_notices(db: Connection) -> list[dict[str, Any]]:
     """Queued notices that could not be rendered: a template needs fixing."""
     rows = db.execute(
         "SELECT ref, client_email, detail FROM outbox WHERE state = 'queued'"
@@ -118,7 +127,7 @@ def stuck_notices(db: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def notice_warnings(db: sqlite3.Connection) -> list[dict[str, Any]]:
+def notice_warnings(db: Connection) -> list[dict[str, Any]]:
     """Notices that went out with something undone around them (no copy in Sent)."""
     rows = db.execute(
         "SELECT ref, client_email, state, warning FROM outbox WHERE warning != '' ORDER BY id"
@@ -126,7 +135,7 @@ def notice_warnings(db: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def undelivered_alerts(db: sqlite3.Connection) -> list[dict[str, Any]]:
+def undelivered_alerts(db: Connection) -> list[dict[str, Any]]:
     """Alerts no route could carry yet, with every route's reason."""
     rows = db.execute(
         "SELECT key, account, kind, at, detail FROM alerts WHERE state = 'undelivered' ORDER BY at"
@@ -134,7 +143,7 @@ def undelivered_alerts(db: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def notice_counts(db: sqlite3.Connection, account: str | None) -> dict[str, int]:
+def notice_counts(db: Connection, account: str | None) -> dict[str, int]:
     """Notices by state, for one account or all."""
     rows = db.execute(
         "SELECT state, COUNT(*) AS n FROM outbox WHERE (? IS NULL OR account = ?) GROUP BY state",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from worker.config import Config
 from worker.errors import FairWarningError, NoState
 from worker.notices.templates import TemplateLibrary
 from worker.service.times import local_clock, local_time
+from worker.store.connection import DATABASE_ERRORS, Connection
 from worker.store.db import database_path, open_existing, transaction
 from worker.web.guard import LoginThrottle, csrf_token
 
@@ -37,7 +37,7 @@ class _Connections(threading.local):
     """Each server thread keeps its own connections: SQLite's are not shared across threads."""
 
     def __init__(self) -> None:
-        self.by_kind: dict[bool, tuple[int, sqlite3.Connection]] = {}
+        self.by_kind: dict[bool, tuple[int, Connection]] = {}
 
 
 def _stamp(folder: Path | None) -> object:
@@ -84,7 +84,7 @@ class Console:
         return kept[1]
 
     @contextmanager
-    def reading(self) -> Iterator[sqlite3.Connection | None]:
+    def reading(self) -> Iterator[Connection | None]:
         """The state database for reading; None before the worker's first cycle."""
         try:
             db = self._connection(read_only=True)
@@ -95,21 +95,21 @@ class Console:
             yield db
 
     @contextmanager
-    def connected(self) -> Iterator[sqlite3.Connection]:
+    def connected(self) -> Iterator[Connection]:
         """The state database for functions that open their own short transactions."""
         db = self._connection(read_only=False)
         with self._dropped_on_error(db, read_only=False):
             yield db
 
     @contextmanager
-    def writing(self) -> Iterator[sqlite3.Connection]:
+    def writing(self) -> Iterator[Connection]:
         """One short write transaction beside the running worker (BEGIN IMMEDIATE waits for
         the worker's own transaction to end rather than failing)."""
         db = self._connection(read_only=False)
         with self._dropped_on_error(db, read_only=False), transaction(db):
             yield db
 
-    def _connection(self, *, read_only: bool) -> sqlite3.Connection:
+    def _connection(self, *, read_only: bool) -> Connection:
         """This thread's connection, checked (integrity, migrations) when first opened and
         opened again when the database file was replaced."""
         path = database_path(self.config.state_dir)
@@ -122,22 +122,22 @@ class Console:
             return kept[1]
         if kept is not None:
             self._drop(read_only)
-        db = open_existing(self.config.state_dir, read_only=read_only)
+        db = open_existing(self.config.state_dir, read_only=read_only, state=self.config.state)
         self._open.by_kind[read_only] = (identity, db)
         return db
 
     @contextmanager
-    def _dropped_on_error(self, db: sqlite3.Connection, *, read_only: bool) -> Iterator[None]:
+    def _dropped_on_error(self, db: Connection, *, read_only: bool) -> Iterator[None]:
         try:
             yield
-        except sqlite3.Error:
+        except DATABASE_ERRORS:
             self._drop(read_only)  # a fault: the next request opens and checks afresh
             raise
 
     def _drop(self, read_only: bool) -> None:
         kept = self._open.by_kind.pop(read_only, None)
         if kept is not None:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*DATABASE_ERRORS):
                 kept[1].close()
 
     def when(self, moment: datetime) -> str:

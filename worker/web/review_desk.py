@@ -3,7 +3,6 @@ the practitioner's actions on it, through the same functions as `fairwarning app
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -18,6 +17,7 @@ from worker.pipeline.delivery import departure
 from worker.pipeline.foresight import Foreseen, foresee, foresee_notice
 from worker.service.departures import departure_words
 from worker.store import views
+from worker.store.connection import Connection
 from worker.store.courtesy import waiting as courtesy_waiting
 from worker.web.console import Console
 
@@ -58,7 +58,7 @@ def _part(message: EmailMessage | None, kind: str) -> str:
 class Desks:
     """One desk per account, the client directory read once per page."""
 
-    def __init__(self, console: Console, db: sqlite3.Connection) -> None:
+    def __init__(self, console: Console, db: Connection) -> None:
         self.console, self.db = console, db
         self.directory = load_directory(console.config)
         self.now = console.clock()

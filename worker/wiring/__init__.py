@@ -6,7 +6,6 @@ provider for `fairwarning auth`.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,6 +32,7 @@ from worker.pipeline.casework import Desk, open_desk
 from worker.pipeline.cycle import POLL_BUDGET, Mailroom, Worker
 from worker.pipeline.sender import Sender
 from worker.private_files import read_private, tokens_dir
+from worker.store.connection import Connection
 from worker.store.db import open_database
 
 if TYPE_CHECKING:  # the Microsoft connector imports msal: only when configured
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # the Microsoft connector imports msal: only when configured
     from connectors.smtp import SmtpSender
 
 
-def desk_for(config: Config, db: sqlite3.Connection, account: str, now: datetime) -> Desk:
+def desk_for(config: Config, db: Connection, account: str, now: datetime) -> Desk:
     """A desk for the review commands, outside any worker cycle."""
     return open_desk(config, db, account, load_directory(config), now)
 
@@ -51,7 +51,7 @@ def build_worker(config: Config, *, clock: Callable[[], datetime]) -> Worker:
         config=config,
         directory=load_directory(config),
         templates=TemplateLibrary(user_dir=config.templates_dir),
-        db=open_database(config.state_dir),
+        db=open_database(config.state_dir, config.state),
         mailrooms=[build_mailroom(a, config, clock) for a in config.accounts],
         clock=clock,
         alert_relay=build_alert_relay(config, clock),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from worker.notices.casefile import CaseFile, NoticeCopy, casefile_csv, casefile
 from worker.pipeline.casefile import UnknownClient, gather_casefile
 from worker.pipeline.compose import compose
 from worker.store import casefile, outbox, packages, report
+from worker.store.connection import Connection
 from worker.store.db import from_utc_text
 from worker.web.console import Console, console_of
 from worker.web.guard import NOTICE_POLICY, logged_in
@@ -99,7 +99,7 @@ def _email_of(request: Request) -> str:
     return str(request.path_params["email"]).strip().lower()
 
 
-def _casefile(console: Console, db: sqlite3.Connection | None, email: str) -> CaseFile:
+def _casefile(console: Console, db: Connection | None, email: str) -> CaseFile:
     """The client's case file; an empty one for a directory client not yet in the records;
     404 for anyone else."""
     config = console.config
@@ -121,7 +121,7 @@ def _in_directory(directory: ClientDirectory, email: str) -> str | None:
     return None if known is None else known.name
 
 
-def _composed(console: Console, db: sqlite3.Connection, ref: str) -> EmailMessage:
+def _composed(console: Console, db: Connection, ref: str) -> EmailMessage:
     """The notice as delivery composes it, as of when it was due to leave."""
     row = outbox.by_ref(db, ref)
     assert row is not None
@@ -129,7 +129,7 @@ def _composed(console: Console, db: sqlite3.Connection, ref: str) -> EmailMessag
     return compose(db, row, console.templates(), config.practitioner, config.policy, row.not_before)
 
 
-def _shown(console: Console, db: sqlite3.Connection, copy: NoticeCopy, email: str) -> ShownNotice:
+def _shown(console: Console, db: Connection, copy: NoticeCopy, email: str) -> ShownNotice:
     frame = f"{client_href(email)}/notices/{quote(copy.ref)}"
     try:
         message = _composed(console, db, copy.ref)

@@ -1,0 +1,44 @@
+"""The `[state]` table: which database holds the state (SQLite by default, or PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+
+from worker.config.fields import Section
+
+
+class StateSettings(Section):
+    """Where the worker keeps its state. Leave it out for the SQLite file in `state_dir`."""
+
+    database: str | None = Field(
+        None,
+        description="A PostgreSQL URL such as 'postgresql://fairwarning@db.example.org/"
+        "fairwarning' (no password in it); empty for the SQLite file in state_dir.",
+    )
+    password_file: Path | None = Field(
+        None,
+        description="A file holding the PostgreSQL password (mode 0600), if it is not in "
+        "PGPASSWORD or ~/.pgpass.",
+    )
+
+    @field_validator("database")
+    @classmethod
+    def _a_postgres_url_without_password(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError(
+                f"{value!r} is not a PostgreSQL URL; write postgresql://user@host/dbname, or "
+                "leave state.database out for the SQLite file in state_dir"
+            )
+        if parts.password is not None or "password=" in parts.query:
+            raise ValueError(
+                "the PostgreSQL URL must not contain a password (the config file is not a "
+                "place for secrets); remove it and give the password in PGPASSWORD, "
+                "~/.pgpass, or a file named by state.password_file"
+            )
+        return value
