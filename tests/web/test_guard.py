@@ -11,6 +11,7 @@ import itsdangerous
 import pytest
 from starlette.testclient import TestClient
 
+from tests.cli.practice import Practice
 from tests.web.conftest import PASSWORD, csrf_of
 from worker.config import Config
 from worker.web.app import SESSION_COOKIE, build_console
@@ -215,3 +216,11 @@ def test_the_password_is_kept_as_an_argon2id_hash_readable_only_by_its_owner(
 def test_a_short_password_is_refused_with_the_rule(config: Config) -> None:
     with pytest.raises(Exception, match="at least 10"):
         set_password(config.state_dir, "short")
+
+
+def test_the_web_command_without_a_password_names_the_command_that_sets_one(
+    practice: Practice,
+) -> None:
+    done = practice("web", "--port", "1")
+    assert done.returncode == 2
+    assert "fairwarning web set-password" in done.stderr + done.stdout

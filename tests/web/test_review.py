@@ -120,3 +120,17 @@ def test_an_unknown_send_can_be_confirmed_as_gone_and_is_never_resent(
     assert practice.case_of(SAM.client)["notice_state"] == "sent"
     practice.cycle(expect=1)
     assert not [m for m in practice.notices().values() if SAM.client in str(m["To"])]
+
+
+def test_an_action_before_the_worker_ever_ran_says_so_and_crashes_nothing(
+    console: TestClient, practice: Practice
+) -> None:
+    token = csrf_of(console.get("/review").text)
+    for leftover in practice.state.glob("fairwarning.sqlite3*"):
+        leftover.unlink()
+    answer = console.post("/review/1/waive", data={"csrf": token}, follow_redirects=False)
+    assert answer.status_code == 303
+    page = console.get(answer.headers["location"])
+    assert page.status_code == 200
+    assert 'role="alert">no state yet' in page.text
+    assert "fairwarning run --once" in page.text

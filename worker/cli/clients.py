@@ -23,7 +23,7 @@ from worker.pipeline.closure import (
     reopen_client,
 )
 from worker.pipeline.welcome import preview_welcome, send_welcome
-from worker.store import clients_seen, courtesy
+from worker.store import clients_seen, courtesy, views
 from worker.store.connection import Connection
 from worker.store.db import transaction
 from worker.wiring import desk_for
@@ -143,10 +143,7 @@ def act_on_notice(ctx: click.Context, ref: str, action: Callable[[Desk], str]) -
     """Approve or waive by reference, on the account whose notice it is."""
     config = load(ctx)
     with existing_state(config, read_only=False) as db:
-        row = db.execute(
-            "SELECT account FROM outbox WHERE ref = ?", (ref.strip().upper(),)
-        ).fetchone()
-        account = row["account"] if row else config.accounts[0].name
+        account = views.account_of_notice(db, ref.strip().upper()) or config.accounts[0].name
         try:
             with transaction(db):
                 said = action(desk_for(config, db, account, utcnow()))

@@ -201,8 +201,7 @@ def _act(
 ) -> None:
     config = load(ctx)
     with existing_state(config, read_only=False) as db:
-        row = db.execute("SELECT account FROM decisions WHERE id = ?", (case_id,)).fetchone()
-        account = row["account"] if row else config.accounts[0].name
+        account = views.account_of_case(db, case_id) or config.accounts[0].name
         try:
             with transaction(db):
                 said = action(desk_for(config, db, account, utcnow()))

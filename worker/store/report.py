@@ -40,6 +40,9 @@ class Cancellation:
     waived: bool
     prepaid: bool  # the client had a package when it was decided
 
+    def is_late(self, late_window: timedelta) -> bool:
+        return self.start - self.cancelled_at < late_window
+
 
 @dataclass(frozen=True, slots=True)
 class PackageChange:
@@ -119,7 +122,7 @@ def count(
     clients: dict[str, Counter[str]] = {}
     fees: dict[str, Decimal] = {}
     for item in found:
-        late = item.start - item.cancelled_at < late_window
+        late = item.is_late(late_window)
         word = "late" if late else "on_time"
         month = item.cancelled_at.astimezone(tz).strftime("%Y-%m")
         months.setdefault(month, Counter())[word] += 1
@@ -170,7 +173,7 @@ def tally_clients(found: list[Cancellation], late_window: timedelta) -> dict[str
     clients: dict[str, Counter[str]] = {}
     for item in found:
         tally = clients.setdefault(item.client, Counter())
-        tally["late" if item.start - item.cancelled_at < late_window else "on_time"] += 1
+        tally["late" if item.is_late(late_window) else "on_time"] += 1
         _tally_ledger(item, tally, None)
     return clients
 

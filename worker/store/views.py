@@ -127,6 +127,28 @@ def stuck_notices(db: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def queued_cases(db: Connection, limit: int = 50) -> list[int]:
+    """The cases whose notice waits in the outbox to go, soonest first."""
+    rows = db.execute(
+        "SELECT decision_id FROM outbox WHERE state = 'queued' AND decision_id IS NOT NULL"
+        " ORDER BY not_before LIMIT ?",
+        (limit,),
+    )
+    return [int(row["decision_id"]) for row in rows]
+
+
+def account_of_case(db: Connection, case_id: int) -> str | None:
+    """The account a case was decided on; None when there is no such case."""
+    row = db.execute("SELECT account FROM decisions WHERE id = ?", (case_id,)).fetchone()
+    return None if row is None else str(row["account"])
+
+
+def account_of_notice(db: Connection, ref: str) -> str | None:
+    """The account a notice (FW-…) belongs to; None when there is no such notice."""
+    row = db.execute("SELECT account FROM outbox WHERE ref = ?", (ref,)).fetchone()
+    return None if row is None else str(row["account"])
+
+
 def notice_warnings(db: Connection) -> list[dict[str, Any]]:
     """Notices that went out with something undone around them (no copy in Sent)."""
     rows = db.execute(

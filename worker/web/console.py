@@ -18,9 +18,9 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from worker.config import Config
 from worker.errors import FairWarningError, NoState
 from worker.notices.templates import TemplateLibrary
-from worker.service.times import local_clock, local_time
+from worker.service.times import local_time
 from worker.store.connection import DATABASE_ERRORS, Connection
-from worker.store.db import database_path, open_existing, transaction
+from worker.store.db import database_path, from_utc_text, open_existing, transaction
 from worker.web.guard import LoginThrottle, csrf_token
 
 NAVIGATION = (
@@ -143,24 +143,22 @@ class Console:
     def when(self, moment: datetime) -> str:
         return local_time(moment, self.config.practitioner.time_zone, now=self.clock())
 
-    def soon(self, moment: datetime) -> str:
-        return local_clock(moment, self.config.practitioner.time_zone, self.clock())
-
     def render(
         self, request: Request, page: str, status: int = 200, **context: Any
     ) -> HTMLResponse:
-        said = request.session.pop("said", None) if "session" in request.scope else None
-        problem = request.session.pop("problem", None) if "session" in request.scope else None
+        # Without a session (an error met before the session middleware) there is nothing
+        # to say once and no form to protect.
+        sessions = "session" in request.scope
         body = self.pages.get_template(page).render(
             request=request,
             navigation=NAVIGATION,
             here=request.url.path,
             practitioner=self.config.practitioner,
-            csrf=csrf_token(request) if "session" in request.scope else "",
-            said=said,
-            problem=problem,
+            csrf=csrf_token(request) if sessions else "",
+            said=request.session.pop("said", None) if sessions else None,
+            problem=request.session.pop("problem", None) if sessions else None,
             when=self.when,
-            soon=self.soon,
+            moment=from_utc_text,
             **context,
         )
         return HTMLResponse(body, status_code=status)

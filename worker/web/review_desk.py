@@ -169,10 +169,10 @@ def act_on_case(console: Console, action: str, case_id: int, reason: str) -> str
     """Do what the practitioner chose, in one transaction, and say what happens next."""
     config = console.config
     with console.writing() as db:
-        row = db.execute("SELECT account FROM decisions WHERE id = ?", (case_id,)).fetchone()
-        if row is None:
+        account = views.account_of_case(db, case_id)
+        if account is None:
             raise FairWarningError(f"there is no case {case_id}")
-        desk = Desks(console, db)(row["account"])
+        desk = Desks(console, db)(account)
         said = CASE_ACTIONS[action](desk, case_id, reason)
     if action not in ("approve", "gentler"):
         return said
@@ -183,7 +183,7 @@ def act_on_case(console: Console, action: str, case_id: int, reason: str) -> str
 
 def act_on_notice(console: Console, action: str, ref: str, reason: str) -> str:
     with console.writing() as db:
-        row = db.execute("SELECT account FROM outbox WHERE ref = ?", (ref,)).fetchone()
-        if row is None:
+        account = views.account_of_notice(db, ref)
+        if account is None:
             raise FairWarningError(f"there is no notice {ref}")
-        return NOTICE_ACTIONS[action](Desks(console, db)(row["account"]), ref, reason)
+        return NOTICE_ACTIONS[action](Desks(console, db)(account), ref, reason)

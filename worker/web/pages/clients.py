@@ -171,7 +171,7 @@ def _timeline(file: CaseFile, notices: list[ShownNotice]) -> list[tuple[str, Any
 async def client(request: Request) -> Response:
     console = console_of(request)
     page = await run_in_threadpool(_client_page, console, _email_of(request))
-    return console.render(request, "client.html", moment=from_utc_text, **page)
+    return console.render(request, "client.html", **page)
 
 
 def _notice_html(console: Console, email: str, ref: str) -> str:

@@ -15,7 +15,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from worker.store import views
-from worker.store.db import from_utc_text
 from worker.web.console import Console, console_of
 from worker.web.guard import logged_in
 from worker.web.pages.clients import client_href
@@ -106,7 +105,6 @@ async def history(request: Request) -> Response:
         "history.html",
         search=search,
         problems=problems,
-        moment=from_utc_text,
         **found,
     )
 

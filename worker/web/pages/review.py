@@ -94,11 +94,9 @@ async def act_on_notice(request: Request) -> Response:
 
 def _after(request: Request) -> str:
     """Back to the review list, or to the case's own page when the action came from there."""
-    return (
-        "/review"
-        if request.query_params.get("from") != "case"
-        else request.url.path.rsplit("/", 1)[0]
-    )
+    if request.query_params.get("from") == "case":
+        return request.url.path.rsplit("/", 1)[0]  # /review/12/approve → /review/12
+    return "/review"
 
 
 def _sentence(said: str) -> str:

@@ -15,6 +15,7 @@ from worker.service.departures import departure_words
 from worker.service.folders import notices_folder
 from worker.service.health import describe, health, read_fault, worker_running
 from worker.service.lifecycle import fault_path, heartbeat_path
+from worker.store import views
 from worker.web.console import Console, console_of
 from worker.web.guard import logged_in
 
@@ -45,11 +46,7 @@ def _leaving(console: Console) -> list[str]:
     """Each queued notice of a case and when it will really go, as `approve` says it."""
     config, now = console.config, console.clock()
     with console.connected() as db:
-        queued = db.execute(
-            "SELECT decision_id FROM outbox WHERE state = 'queued' AND decision_id IS NOT NULL"
-            " ORDER BY not_before LIMIT 50"
-        ).fetchall()
-        leaves = [departure(db, row["decision_id"], config.policy, now) for row in queued]
+        leaves = [departure(db, case, config.policy, now) for case in views.queued_cases(db)]
     return [departure_words(config, one, now) for one in leaves if one is not None]
 
 
