@@ -73,9 +73,12 @@ def _as_owner(owner: str, command: list[str]) -> list[str]:
     return ["runuser", "-u", owner, "--", *command] if os.geteuid() == 0 else command
 
 
-def start_postgres() -> tuple[PostgresServer, subprocess.Popen[bytes]]:
+def start_postgres(
+    settings: dict[str, str] | None = None,
+) -> tuple[PostgresServer, subprocess.Popen[bytes]]:
     """initdb a new cluster in a temporary folder and start its server; the caller stops it
-    with `stop_postgres`."""
+    with `stop_postgres`. `settings` override the throwaway defaults (the benchmark keeps
+    fsync on, as a real server does)."""
     bin_dir = postgres_bin()
     owner = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
     # Under /tmp, not pytest's tmp_path: the postgres user cannot enter root's 0700 folders.
@@ -105,15 +108,16 @@ def start_postgres() -> tuple[PostgresServer, subprocess.Popen[bytes]]:
         capture_output=True,
     )
     server = PostgresServer(port=free_port(), folder=folder, owner=owner)
-    settings = {
+    chosen = {
         "listen_addresses": "127.0.0.1",
         "unix_socket_directories": str(sockets),
         "fsync": "off",
         "synchronous_commit": "off",
         "full_page_writes": "off",
         "max_connections": "200",
+        **(settings or {}),
     }
-    options = [arg for name, value in settings.items() for arg in ("-c", f"{name}={value}")]
+    options = [arg for name, value in chosen.items() for arg in ("-c", f"{name}={value}")]
     with (folder / "server.log").open("wb") as log:  # the server keeps its own copy open
         process = subprocess.Popen(
             _as_owner(
