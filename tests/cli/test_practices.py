@@ -95,6 +95,8 @@ def test_practice_without_a_folder_or_not_in_it_is_a_usage_error(
     alone = fairwarning("--practice", "dana", "status")
     unknown = fairwarning("--practices", folder, "--practice", "zoe", "status")
     unpicked = fairwarning("--practices", folder, "history")
+    misnamed = fairwarning("--practices", folder, "--practice", "Dana", "init")
+    both = fairwarning("--config", folder / "dana.toml", "--practices", folder, "status")
 
     assert alone.returncode == 2
     assert "--practice NAME picks NAME.toml in a practices folder" in alone.stderr
@@ -103,6 +105,11 @@ def test_practice_without_a_folder_or_not_in_it_is_a_usage_error(
     assert unpicked.returncode == 2
     assert "needs --practice NAME" in unpicked.stderr
     assert "the practices there are dana, eli" in unpicked.stderr
+    assert misnamed.returncode == 2
+    assert "'Dana' cannot name a practice: use lowercase letters" in misnamed.stderr
+    assert not (folder / "Dana.toml").exists()
+    assert both.returncode == 2
+    assert "either --config FILE or --practices DIR" in both.stderr
 
 
 def test_status_over_the_folder_names_each_practice_and_why_one_is_skipped(

@@ -13,7 +13,7 @@ import click
 from worker.cli.common import EXIT_ATTENTION, EXIT_BROKEN, EXIT_OK, fail, listed, utcnow
 from worker.config import Config
 from worker.config.folder import practice_files, read_folder
-from worker.config.state import PRACTICE_NAME
+from worker.config.state import PRACTICE_NAME, PRACTICE_RULE
 from worker.errors import FairWarningError
 from worker.service import practices
 from worker.service.health import cycle_attention, state_attention
@@ -47,7 +47,9 @@ def choose(
         return {**chosen, "config_path": None}
     if practice in found:
         return {**chosen, "config_path": found[practice]}
-    if command == "init" and PRACTICE_NAME.fullmatch(practice):
+    if not PRACTICE_NAME.fullmatch(practice):
+        raise click.UsageError(f"{practice!r} cannot name a practice: use {PRACTICE_RULE}")
+    if command == "init":
         return {**chosen, "config_path": folder / f"{practice}.toml"}
     raise click.UsageError(f"no practice {practice!r} in {folder}: {listed(chosen['found'])}")
 
