@@ -58,6 +58,10 @@ def test_sighup_starts_new_and_fixed_practices_and_stops_removed_ones(tmp_path: 
         fix(folder, "broken")
         (folder / "leaving.toml").unlink()
         dana.client_acts(SAM)  # proves dana's loop goes on through the reread
+        before = run("--practices", folder, "status")
+        assert before.returncode == 1, before.stdout + before.stderr
+        assert "practice broken: ok now" in before.stdout
+        assert "send it SIGHUP" in before.stdout
 
         process.send_signal(signal.SIGHUP)
 
@@ -67,6 +71,9 @@ def test_sighup_starts_new_and_fixed_practices_and_stops_removed_ones(tmp_path: 
         left = (leaving.state / "heartbeat").read_text()
         time.sleep(2.5)
         assert (leaving.state / "heartbeat").read_text() == left, "a removed practice stops"
+        after = run("--practices", folder, "status")
+        assert after.returncode == 0, after.stdout + after.stderr
+        assert f"practice broken: ok ({folder / 'broken.toml'})" in after.stdout
     finally:
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=30)

@@ -114,15 +114,23 @@ def _attention(config: Config, reports: list[AccountReport]) -> list[str]:
 def show_folder(folder: Path) -> None:
     """`status` over a folder: each practice's file, and why a skipped one is skipped.
 
-    Exits 2 when a file is skipped; each practice's own health is `--practice NAME status`.
+    Exits 2 when a file is skipped, 1 when the running service still skips a file that
+    loads now; each practice's own health is `--practice NAME status`.
     """
     try:
         found = read_folder(folder)
     except FairWarningError as exc:
         fail(exc)
+    read_at, skipped = practices.read_skipped(folder) or ("", {})
     for practice in found:
         if practice.config is None:
             click.echo(f"practice {practice.name}: skipped: {practice.problem}")
+        elif practice.name in skipped:
+            click.echo(
+                f"practice {practice.name}: ok now ({practice.path}), but the running service "
+                f"skipped it when it last read the folder ({read_at}): send it SIGHUP "
+                "(systemctl reload) to serve it"
+            )
         else:
             click.echo(f"practice {practice.name}: ok ({practice.path})")
     if not found:
@@ -130,3 +138,5 @@ def show_folder(folder: Path) -> None:
     click.echo("Each practice's health: fairwarning --practices DIR --practice NAME status")
     if any(practice.config is None for practice in found):
         sys.exit(EXIT_BROKEN)
+    if any(practice.name in skipped for practice in found):
+        sys.exit(EXIT_ATTENTION)

@@ -7,6 +7,8 @@
 - The signal handlers are installed once, here, and the main thread passes what they ask on
   to each practice's own flags: the first SIGTERM or SIGINT asks every practice to finish its
   current step and return (exit 0); a second stops at once.
+- What was skipped at the last look is noted in `skipped_record()` for `status`, which can then
+  say that a file fixed since needs a SIGHUP to be served.
 - SIGHUP rereads the folder: new files start, removed files stop after their current step,
   the others reload through their own reload (which keeps the running configuration when the
   new one is invalid), and formerly broken files that now load start.
@@ -14,15 +16,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 from worker.config import Config
+from worker.config.file import default_state_dir
 from worker.config.folder import PracticeFile, load_practice, read_folder
 from worker.errors import ConfigError, FairWarningError
 from worker.service import lifecycle
@@ -112,6 +116,7 @@ class Deployment:
         finally:
             for handler in logging.getLogger().handlers:
                 handler.removeFilter(names)
+            skipped_record().unlink(missing_ok=True)  # no service: nothing of it to show
         log.info("stopped")
 
     def look(self) -> None:
@@ -121,6 +126,7 @@ class Deployment:
         except ConfigError as exc:  # the folder itself is gone: keep serving what runs
             log.error("cannot read the practices: %s", exc.message)
             return
+        _note_skipped(self.folder, found, self.clock())
         for name in [n for n in self.served if n not in {p.name for p in found}]:
             log.info("practice %s: its file is gone; stopping after its current step", name)
             self.leaving.append(self.served.pop(name))
@@ -163,6 +169,39 @@ class Deployment:
         thread = threading.Thread(target=serve_practice, name=THREAD_PREFIX + name, daemon=True)
         thread.start()
         return _Served(path, signals, thread)
+
+
+def skipped_record() -> Path:
+    """Where the running service notes the files it skipped at its last look, for `status`."""
+    return default_state_dir() / "practices" / "skipped.json"
+
+
+def read_skipped(folder: Path) -> tuple[str, dict[str, str]] | None:
+    """When the running service serving `folder` last read it, and the files it skipped
+    then (practice name → problem); None when no service serving it has noted anything."""
+    try:
+        noted = json.loads(skipped_record().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(noted, dict) or noted.get("folder") != str(folder.resolve()):
+        return None
+    return str(noted["read_at"]), dict(noted["skipped"])
+
+
+def _note_skipped(folder: Path, found: list[PracticeFile], now: datetime) -> None:
+    path = skipped_record()
+    noted = {
+        "folder": str(folder.resolve()),
+        "read_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "skipped": {p.name: p.problem for p in found if p.config is None},
+    }
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        written = path.with_name(f".{path.name}.tmp")
+        written.write_text(json.dumps(noted, indent=2), encoding="utf-8")
+        written.replace(path)
+    except OSError as exc:  # only status reads it: never a reason to stop serving
+        log.warning("cannot note the skipped practices in %s: %s", path, exc)
 
 
 def _stop(served: _Served) -> None:
