@@ -63,7 +63,9 @@ def test_every_good_practice_well_exits_0(tmp_path: Path, fairwarning: Run) -> N
     assert "== practice eli ==" in done.stdout
 
 
-def test_practice_picks_one_file_for_any_command(tmp_path: Path, fairwarning: Run) -> None:
+def test_practice_picks_one_file_for_any_command(
+    tmp_path: Path, env: dict[str, str], fairwarning: Run
+) -> None:
     folder = _folder(tmp_path)
     now = datetime.now(UTC)
     dana = add_practice(folder, "dana", now, fairwarning)
@@ -82,6 +84,9 @@ def test_practice_picks_one_file_for_any_command(tmp_path: Path, fairwarning: Ru
     assert json.loads(eli_cases.stdout) == []
     status = fairwarning("--practices", folder, "--practice", "eli", "status", "--json")
     assert status.returncode == 0, status.stdout + status.stderr
+    from_env = runner({**env, "FAIRWARNING_PRACTICES": str(folder)})
+    again = from_env("--practice", "dana", "history", "--json")
+    assert [c["client_email"] for c in json.loads(again.stdout)] == [SAM.client]
 
 
 def test_practice_without_a_folder_or_not_in_it_is_a_usage_error(
