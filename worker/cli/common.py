@@ -16,6 +16,8 @@ import click
 
 from worker.cli.reports import Reader
 from worker.config import Config, load_config
+from worker.config.folder import load_practice
+from worker.config.state import PRACTICE_RULE
 from worker.errors import FairWarningError
 from worker.store.connection import DATABASE_ERRORS, Connection
 from worker.store.db import database_path, open_database, open_existing
@@ -64,15 +66,32 @@ def fail(error: FairWarningError | str) -> NoReturn:
     sys.exit(code)
 
 
+def require_practice(ctx: click.Context) -> None:
+    """A command that works on one configuration, given a folder but no practice."""
+    if ctx.obj.get("practices") is not None and ctx.obj.get("practice") is None:
+        raise click.UsageError(
+            f"with --practices, this command needs --practice NAME to pick one; in "
+            f"{ctx.obj['practices']}, {listed(ctx.obj['found'])}"
+        )
+
+
+def listed(names: list[str]) -> str:
+    if not names:
+        return f"it holds none (one NAME.toml per practice; NAME: {PRACTICE_RULE})"
+    return "the practices there are " + ", ".join(names)
+
+
 def load(ctx: click.Context) -> Config:
     return load_warned(ctx)[0]
 
 
 def load_warned(ctx: click.Context) -> tuple[Config, list[str]]:
     """The configuration, and its warnings (unknown keys), which are also printed."""
+    require_practice(ctx)
     path: Path = ctx.obj["config_path"]
+    practice: str | None = ctx.obj.get("practice")
     try:
-        config, warnings = load_config(path)
+        config, warnings = load_practice(path, practice) if practice else load_config(path)
     except FairWarningError as exc:
         fail(exc)
     for warning in warnings:

@@ -15,11 +15,13 @@ import shlex
 import shutil
 import sys
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from worker.cli import checks, clients, demo, review, starter
+from worker.cli import checks, clients, demo, practices, review, starter
 from worker.cli.alerts import alerts_group
 from worker.cli.auth import auth_group
 from worker.cli.common import (
@@ -29,6 +31,7 @@ from worker.cli.common import (
     load,
     load_warned,
     reader,
+    require_practice,
     utcnow,
 )
 from worker.cli.packages import clients_group
@@ -41,6 +44,7 @@ from worker.cli.testsend import test_send
 from worker.cli.web import demo_password
 from worker.cli.web import web as web_group
 from worker.config import Config, default_config_path, json_schema, load_config
+from worker.config.folder import load_practice
 from worker.errors import FairWarningError
 from worker.notices.courtesy import COURTESY_KINDS
 from worker.notices.preview import render_preview
@@ -60,6 +64,18 @@ log = logging.getLogger("fairwarning")
     type=click.Path(path_type=Path, dir_okay=False),
     help="Configuration file (default: $FAIRWARNING_CONFIG, else ~/.config/fairwarning/).",
 )
+@click.option(
+    "--practices",
+    "practices_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="FAIRWARNING_PRACTICES",
+    help="A folder of practices, one NAME.toml each (default: $FAIRWARNING_PRACTICES).",
+)
+@click.option(
+    "--practice",
+    metavar="NAME",
+    help="The practice in --practices this command works on (run without it: every one).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every step to stderr.")
 @click.option(
     "--log-format",
@@ -68,18 +84,34 @@ log = logging.getLogger("fairwarning")
     help="text suits journald; json suits log shippers.",
 )
 @click.pass_context
-def main(ctx: click.Context, config_path: Path | None, verbose: bool, log_format: str) -> None:
+def main(
+    ctx: click.Context,
+    config_path: Path | None,
+    practices_dir: Path | None,
+    practice: str | None,
+    verbose: bool,
+    log_format: str,
+) -> None:
     """Fair Warning: kind reminders and forfeiture notices for late cancellations."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(TEXT_LOG))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     ctx.obj = {"config_path": config_path or default_config_path()}
+    # An explicit --config wins over a folder that only comes from the environment.
+    from_env = ctx.get_parameter_source("practices_dir") is ParameterSource.ENVIRONMENT
+    if config_path is not None and practices_dir is not None and not from_env:
+        raise click.UsageError("give either --config FILE or --practices DIR, not both")
+    chosen = practices.choose(
+        practices_dir, practice, config_path is not None, ctx.invoked_subcommand
+    )
+    ctx.obj.update(chosen)
 
 
 @main.command()
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Write a commented configuration and copy the templates; never overwrites."""
+    require_practice(ctx)
     for line in starter.write_starter(ctx.obj["config_path"]):
         click.echo(line)
 
@@ -111,12 +143,25 @@ def run(ctx: click.Context, once: bool) -> None:
 
     With --once: exit 1 when the cycle left something for you (README's exit-code table).
     Without: runs until SIGTERM or SIGINT, then exits 0 however the last step went.
+    With --practices DIR and no --practice: every practice of the folder (README,
+    "Several practices in one deployment").
     """
+    if ctx.obj.get("practices") is not None and ctx.obj.get("practice") is None:
+        practices.run_every_practice(ctx.obj["practices"], once, _cycle_shower)
+        return
     config = load(ctx)
     show = _cycle_shower(config)
+    load_again = (
+        partial(load_practice, name=ctx.obj["practice"]) if ctx.obj.get("practice") else load_config
+    )
     try:
         reports = lifecycle.run(
-            config, once=once, clock=utcnow, show=show, config_path=ctx.obj["config_path"]
+            config,
+            once=once,
+            clock=utcnow,
+            show=show,
+            config_path=ctx.obj["config_path"],
+            load=load_again,
         )
     except FairWarningError as exc:
         fail(exc)

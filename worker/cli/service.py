@@ -35,6 +35,11 @@ def install(
     With --web, a second unit for the console; set its password first with
     `fairwarning web set-password`.
     """
+    if ctx.obj.get("practices") is not None:
+        fail(
+            "service install writes a unit for one configuration file; a practices folder "
+            'needs a unit of its own (README, "Several practices in one deployment")'
+        )
     config = load(ctx)
     unit = unit_for(config, ctx.obj["config_path"], user=user, key_file=key_file, web=web)
     if only_print:

@@ -14,7 +14,7 @@ from worker.errors import FairWarningError
 from worker.store.copy import copy_state
 from worker.store.db import open_database
 from worker.store.lock import only_worker
-from worker.store.postgres import PgConnection, shown_url
+from worker.store.postgres import PgConnection, shown_place
 
 
 @click.group("state")
@@ -40,7 +40,9 @@ def copy_command(ctx: click.Context, url: str, password_file: Path | None) -> No
             "state in state_dir, so take state.database out of the config while copying"
         )
     try:
-        target_settings = StateSettings(database=url, password_file=password_file)
+        target_settings = StateSettings(
+            database=url, password_file=password_file, practice=config.state.practice
+        )
     except ValidationError as exc:
         fail("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()))
     try:
@@ -55,7 +57,9 @@ def copy_command(ctx: click.Context, url: str, password_file: Path | None) -> No
     except FairWarningError as exc:
         fail(exc)
     width = max(len(c.table) for c in counts)
-    click.echo(f"Copied the state in {config.state_dir} to {shown_url(url)}:")
+    click.echo(
+        f"Copied the state in {config.state_dir} to {shown_place(url, config.state.practice)}:"
+    )
     for copied in counts:
         click.echo(f"  {copied.table:<{width}}  {copied.source:>7} rows → {copied.target:>7}")
     click.echo(

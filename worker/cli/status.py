@@ -10,6 +10,7 @@ from typing import NoReturn
 import click
 
 from worker.cli.common import EXIT_BROKEN, echo_fitted, load, utcnow
+from worker.cli.practices import show_folder
 from worker.errors import FairWarningError, NoState
 from worker.pipeline.alerts import describe_routes
 from worker.service.folders import notices_folder
@@ -30,6 +31,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
     Not running means the last cycle is older than five poll intervals (at least 5 min); a
     recent `run --once` with no service running is fine, and status says so.
     """
+    if ctx.obj.get("practices") is not None and ctx.obj.get("practice") is None:
+        show_folder(ctx.obj["practices"])
+        return
     config = load(ctx)
     names = [a.name for a in config.accounts]
     recorded = read_fault(fault_path(config.state_dir))

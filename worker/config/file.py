@@ -37,7 +37,7 @@ class Config(Section):
     clients: tuple[ClientEntry, ...] = ()
     clients_csv: Path | None = Field(None, description="CSV with a header row of client fields.")
     state_dir: Path = Field(
-        default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "fairwarning",
+        default_factory=lambda: default_state_dir(),
         description="Where the database, tokens and dry-run notices live.",
     )
     state: StateSettings = StateSettings()
@@ -74,6 +74,11 @@ class Config(Section):
 
 def _xdg(variable: str, fallback: str) -> Path:
     return Path(os.environ.get(variable) or Path.home() / fallback)
+
+
+def default_state_dir() -> Path:
+    """$XDG_STATE_HOME/fairwarning (usually ~/.local/state/fairwarning)."""
+    return _xdg("XDG_STATE_HOME", ".local/state") / "fairwarning"
 
 
 def default_config_path() -> Path:

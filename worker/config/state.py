@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
 from worker.config.fields import Section
+
+PRACTICE_NAME = re.compile(r"[a-z0-9-]{1,40}")
+PRACTICE_RULE = "lowercase letters, digits and hyphens, 1 to 40 of them"
+
+
+def practice_schema(practice: str) -> str:
+    """The PostgreSQL schema holding a practice's tables: `practice_` and its name."""
+    return "practice_" + practice.replace("-", "_")
 
 
 class StateSettings(Section):
@@ -23,6 +32,19 @@ class StateSettings(Section):
         description="A file holding the PostgreSQL password (mode 0600), if it is not in "
         "PGPASSWORD or ~/.pgpass.",
     )
+
+    practice: str | None = Field(
+        None,
+        description="Set from the file's name when the file is in a --practices folder (leave "
+        "it out): on PostgreSQL this practice's tables live in the schema practice_<name>.",
+    )
+
+    @field_validator("practice")
+    @classmethod
+    def _a_practice_name(cls, value: str | None) -> str | None:
+        if value is not None and not PRACTICE_NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a practice name: use {PRACTICE_RULE}")
+        return value
 
     @field_validator("database")
     @classmethod

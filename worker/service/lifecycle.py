@@ -36,12 +36,13 @@ from worker.store.db import check_writable
 from worker.store.lock import only_worker
 from worker.wiring import build_worker
 
-__all__ = ["AccountReport", "fault_path", "heartbeat_path", "run"]
+__all__ = ["AccountReport", "Signals", "fault_path", "heartbeat_path", "run"]
 
 log = logging.getLogger("fairwarning")
 # The state database is unusable: a fault already put into words, or a driver's own error.
 STATE_FAILURES: tuple[type[Exception], ...] = (DatabaseFault, *DATABASE_ERRORS)
 Show = Callable[[list[AccountReport], bool], None]
+Load = Callable[[Path], tuple[Config, list[str]]]
 
 JITTER = 0.1
 LONGEST_BACKOFF = timedelta(hours=1)
@@ -71,6 +72,9 @@ class _Signals:
             signal.signal(signal.SIGTERM, self.on_stop)
             signal.signal(signal.SIGINT, self.on_stop)
             signal.signal(signal.SIGHUP, self.on_reload)
+
+
+Signals = _Signals
 
 
 @dataclass
@@ -112,16 +116,20 @@ def run(
     clock: Callable[[], datetime],
     show: Show | None,
     config_path: Path | None = None,
+    signals: Signals | None = None,
+    load: Load = load_config,
 ) -> list[AccountReport]:
     """Run until stopped (or one cycle over every account with `once`).
 
     Returns the reports of the last cycle (for `once`) or of the last step. With `once`, a
     state database fault is raised as one `DatabaseFault` (and recorded for `status`).
+    `signals` given means someone else installed the handlers and sets its flags (a practice
+    served beside others); `load` rereads `config_path` on SIGHUP.
     """
     with only_worker(config.state_dir):
         if once:
             return _once(config, clock, show)
-        return _serve(config, clock, show, config_path)
+        return _serve(config, clock, show, config_path, signals, load)
 
 
 def _once(config: Config, clock: Callable[[], datetime], show: Show | None) -> list[AccountReport]:
@@ -152,9 +160,12 @@ def _serve(
     clock: Callable[[], datetime],
     show: Show | None,
     config_path: Path | None,
+    signals: Signals | None = None,
+    load: Load = load_config,
 ) -> list[AccountReport]:
-    signals = _Signals()
-    signals.install()
+    if signals is None:
+        signals = _Signals()
+        signals.install()
     guard = Guard(config, clock=clock)
     worker = _start(config, clock, signals, guard)
     schedule = Schedule(config.poll_interval)
@@ -170,7 +181,7 @@ def _serve(
             if signals.reload:
                 signals.reload = False
                 rounds.drain(show)  # polls in flight are filed by the worker that sent them
-                worker, config = _reload(worker, config, config_path, clock)
+                worker, config = _reload(worker, config, config_path, clock, load)
                 rounds.worker = worker
                 schedule.interval = config.poll_interval
                 schedule.start([room.name for room in worker.mailrooms], clock())
@@ -366,12 +377,16 @@ def _attempt(
 
 
 def _reload(
-    worker: Worker, config: Config, path: Path | None, clock: Callable[[], datetime]
+    worker: Worker,
+    config: Config,
+    path: Path | None,
+    clock: Callable[[], datetime],
+    load: Load = load_config,
 ) -> tuple[Worker, Config]:
     if path is None:
         return worker, config
     try:
-        new_config, warnings = load_config(path)
+        new_config, warnings = load(path)
         if new_config.state_dir != config.state_dir:
             raise FairWarningError("state_dir changed: restart the service to move it")
         new_worker = build_worker(new_config, clock=clock)

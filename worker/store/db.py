@@ -149,9 +149,11 @@ def check_writable(connection: Connection) -> None:
 def _open_postgres(url: str, state: StateSettings, *, read_only: bool, create: bool) -> Connection:
     """Connect, and migrate unless `read_only`; `create` False refuses a database that holds
     no state yet, as the SQLite file that is not there is refused."""
-    shown = postgres.shown_url(url)
+    shown = postgres.shown_place(url, state.practice)
     try:
-        connection = postgres.connect(url, password_file=state.password_file, read_only=read_only)
+        connection = postgres.connect(
+            url, password_file=state.password_file, read_only=read_only, practice=state.practice
+        )
     except psycopg.Error as exc:
         raise classify(exc, Path(shown), reading=read_only) from exc
     try:

@@ -9,6 +9,11 @@ sent as `%s::text IS NULL`; and SQLite's `BEGIN IMMEDIATE` (one writer at a time
 
 The password never comes from the URL (the config refuses one): libpq reads PGPASSWORD or
 ~/.pgpass itself, or `state.password_file` names a file holding it.
+
+A practice of a `--practices` folder keeps its tables in its own schema (`practice_<name>`,
+made on first open), set as the connection's only `search_path`: every query of the store
+names tables unqualified, so none can reach another practice's rows. A single practitioner's
+tables stay in `public`.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
+from psycopg import sql
 from psycopg.pq import TransactionStatus
 
+from worker.config.state import practice_schema
 from worker.errors import StateError
 
 # The one lock every writing transaction takes, like SQLite's database-wide write lock.
@@ -126,16 +133,37 @@ class PgConnection:
 
 
 def connect(
-    url: str, *, password_file: Path | None = None, read_only: bool = False
+    url: str,
+    *,
+    password_file: Path | None = None,
+    read_only: bool = False,
+    practice: str | None = None,
 ) -> PgConnection:
-    """Connect to `url` in autocommit mode (transactions are explicit, as with SQLite)."""
+    """Connect to `url` in autocommit mode (transactions are explicit, as with SQLite);
+    with `practice`, inside that practice's schema (created unless `read_only`)."""
     extra: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "autocommit": True}
     if password_file is not None:
         extra["password"] = _read_password(password_file)
-    if read_only:
-        extra["options"] = "-c default_transaction_read_only=on"
+    options = ["-c default_transaction_read_only=on"] if read_only else []
+    if practice is not None:
+        options.append(f"-c search_path={practice_schema(practice)}")
+    if options:
+        extra["options"] = " ".join(options)
     raw = psycopg.connect(url, **extra)
+    if practice is not None and not read_only:
+        try:
+            schema = sql.Identifier(practice_schema(practice))
+            raw.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        except BaseException:
+            raw.close()
+            raise
     return PgConnection(raw, url)
+
+
+def shown_place(url: str, practice: str | None) -> str:
+    """Where a practice's state is, for messages: the URL, and its schema if it has one."""
+    shown = shown_url(url)
+    return f"{shown} (schema {practice_schema(practice)})" if practice else shown
 
 
 def _read_password(path: Path) -> str:
