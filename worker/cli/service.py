@@ -7,9 +7,12 @@ from pathlib import Path
 import click
 
 from worker.cli.common import fail, load
+from worker.config.folder import read_folder
+from worker.errors import FairWarningError
 from worker.private_files import KEY_CREDENTIAL, KEY_VARIABLE, new_key
+from worker.service.systemd import Unit, unit_for
 from worker.service.systemd import install as install_unit
-from worker.service.systemd import unit_for
+from worker.service.template_units import template_for
 
 
 @click.group("service")
@@ -33,15 +36,14 @@ def install(
     """Write a hardened unit that runs `fairwarning run` with this configuration.
 
     With --web, a second unit for the console; set its password first with
-    `fairwarning web set-password`.
+    `fairwarning web set-password`. With --practices DIR, template units: `fairwarning@.service`
+    serves the whole folder, `fairwarning-web@.service` one practice's console.
     """
     if ctx.obj.get("practices") is not None:
-        fail(
-            "service install writes a unit for one configuration file; a practices folder "
-            'needs a unit of its own (README, "Several practices in one deployment")'
-        )
-    config = load(ctx)
-    unit = unit_for(config, ctx.obj["config_path"], user=user, key_file=key_file, web=web)
+        unit = _template(ctx, user=user, key_file=key_file, web=web)
+    else:
+        config = load(ctx)
+        unit = unit_for(config, ctx.obj["config_path"], user=user, key_file=key_file, web=web)
     if only_print:
         click.echo(unit.text)
         return
@@ -52,6 +54,28 @@ def install(
     click.echo(f"wrote {unit.path}; now run:")
     for command in unit.commands:
         click.echo(f"  {command}")
+    if unit.note:
+        click.echo(unit.note)
+
+
+def _template(ctx: click.Context, *, user: bool, key_file: Path | None, web: bool) -> Unit:
+    if ctx.obj.get("practice") is not None:
+        raise click.UsageError(
+            "service install with --practices writes template units for the whole folder "
+            "(the console's instance names the practice): leave out --practice"
+        )
+    try:
+        found = read_folder(ctx.obj["practices"])
+    except FairWarningError as exc:
+        fail(exc)
+    for practice in found:
+        if practice.config is None:
+            click.echo(
+                f"warning: practice {practice.name} skipped, its folders are not in the unit "
+                f"(install again once it loads): {practice.problem}",
+                err=True,
+            )
+    return template_for(ctx.obj["practices"], found, user=user, key_file=key_file, web=web)
 
 
 @service_group.command("new-key")

@@ -7,6 +7,7 @@ import getpass
 import os
 import shutil
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,27 +16,39 @@ from worker.private_files import KEY_CREDENTIAL
 
 UNIT_NAME = "fairwarning.service"
 WEB_UNIT_NAME = "fairwarning-web.service"
+RUN_WHAT = "late-cancellation reminders and forfeiture notices"
+WEB_WHAT = "the practitioner's console"
 
 
 @dataclass(frozen=True)
 class Unit:
-    """Where the unit goes and what it says."""
+    """Where the unit goes and what it says; a template (`NAME@.service`) names the
+    instance its printed commands start, and may carry a note on running more of them."""
 
     path: Path
     text: str
     user: bool
+    instance: str | None = None
+    note: str | None = None
 
     @property
     def name(self) -> str:
         return self.path.name
 
     @property
+    def started(self) -> str:
+        """The unit `enable --now` starts: this one, or the template's instance."""
+        if self.instance is None:
+            return self.name
+        return self.name.replace("@.", f"@{self.instance}.", 1)
+
+    @property
     def commands(self) -> list[str]:
         scope = "--user " if self.user else ""
         return [
             f"systemctl {scope}daemon-reload",
-            f"systemctl {scope}enable --now {self.name}",
-            f"journalctl {scope}-u {self.name} -f",
+            f"systemctl {scope}enable --now {self.started}",
+            f"journalctl {scope}-u {self.started} -f",
         ]
 
 
@@ -47,27 +60,31 @@ def executable() -> str:
     return shutil.which("fairwarning") or str(beside)
 
 
-def unit_for(
-    config: Config, config_path: Path, *, user: bool, key_file: Path | None, web: bool = False
-) -> Unit:
-    """The unit text for this configuration; nothing is written.
-
-    The console's unit may also write the templates folder (saving an edited notice) and
-    listens where `[web]` says; both units share the state directory.
-    """
-    writable = [config.state_dir] + [
+def writable(config: Config, *, web: bool) -> list[Path]:
+    """Where this configuration's service writes: its state, the file senders' folders
+    (the console's test send uses them too) and, for the console, the templates folder
+    (saving an edited notice)."""
+    paths = [config.state_dir] + [
         a.sender.folder for a in config.accounts if isinstance(a.sender, FileSenderSettings)
     ]
     if web and config.templates_dir is not None:
-        writable.append(config.templates_dir)
-    what = (
-        "the practitioner's console"
-        if web
-        else "late-cancellation reminders and forfeiture notices"
-    )
+        paths.append(config.templates_dir)
+    return paths
+
+
+def unit_text(
+    *,
+    description: str,
+    exec_start: str,
+    reload: bool,
+    writable: Iterable[Path],
+    user: bool,
+    key_file: Path | None,
+) -> str:
+    """A hardened unit that runs `exec_start`, writable only in `writable`."""
     lines = [
         "[Unit]",
-        f"Description=Fair Warning: {what}",
+        f"Description={description}",
         "After=network-online.target",
         "Wants=network-online.target",
         "StartLimitIntervalSec=1h",
@@ -75,8 +92,8 @@ def unit_for(
         "",
         "[Service]",
         "Type=simple",
-        f"ExecStart={executable()} --config {config_path.resolve()} {'web' if web else 'run'}",
-        *([] if web else ["ExecReload=/bin/kill -HUP $MAINPID"]),
+        f"ExecStart={exec_start}",
+        *(["ExecReload=/bin/kill -HUP $MAINPID"] if reload else []),
         "Restart=on-failure",
         "RestartSec=30s",
         "TimeoutStopSec=60s",
@@ -86,7 +103,7 @@ def unit_for(
         "PrivateTmp=yes",
         "UMask=0077",
         # "-": a folder that does not exist yet must not stop the service from starting.
-        *(f"ReadWritePaths=-{path.resolve()}" for path in writable),
+        *(f"ReadWritePaths=-{path}" for path in dict.fromkeys(p.resolve() for p in writable)),
     ]
     if not user:
         at = lines.index("NoNewPrivileges=yes")
@@ -99,12 +116,33 @@ def unit_for(
     if key_file is not None:
         lines.append(f"LoadCredential={KEY_CREDENTIAL}:{key_file.resolve()}")
     lines += ["", "[Install]", f"WantedBy={'default.target' if user else 'multi-user.target'}", ""]
-    folder = (
-        Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "systemd" / "user"
-        if user
-        else Path("/etc/systemd/system")
+    return "\n".join(lines)
+
+
+def unit_folder(user: bool) -> Path:
+    """Where systemd looks for this user's units, or the system's."""
+    if user:
+        config_home = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+        return Path(config_home) / "systemd" / "user"
+    return Path("/etc/systemd/system")
+
+
+def unit_for(
+    config: Config, config_path: Path, *, user: bool, key_file: Path | None, web: bool = False
+) -> Unit:
+    """The unit text for this configuration; nothing is written.
+
+    The console's unit listens where `[web]` says; both units share the state directory.
+    """
+    text = unit_text(
+        description=f"Fair Warning: {WEB_WHAT if web else RUN_WHAT}",
+        exec_start=f"{executable()} --config {config_path.resolve()} {'web' if web else 'run'}",
+        reload=not web,
+        writable=writable(config, web=web),
+        user=user,
+        key_file=key_file,
     )
-    return Unit(folder / (WEB_UNIT_NAME if web else UNIT_NAME), "\n".join(lines), user)
+    return Unit(unit_folder(user) / (WEB_UNIT_NAME if web else UNIT_NAME), text, user)
 
 
 def install(unit: Unit) -> None:
