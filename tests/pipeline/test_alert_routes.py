@@ -4,9 +4,12 @@ and an idle pass does not read every account's state once per account."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from tests.practice import Practice
 from worker.errors import AccountNeedsPractitioner
@@ -34,6 +37,15 @@ def _add_accounts(practice: Practice, count: int) -> dict[str, MemorySender]:
 def _revoke_main(practice: Practice) -> None:
     room = practice.worker.mailrooms[0]
     practice.worker.mailrooms[0] = replace(room, calendar=_Revoked())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def practice(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Practice]:
+    """The practice on each state database (the routes read every account's row at once)."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    practice = Practice(tmp_path, database=url)
+    yield practice
+    practice.db.close()
 
 
 def test_among_forty_accounts_the_alert_goes_through_the_first_one_not_paused(
