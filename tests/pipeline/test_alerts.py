@@ -21,7 +21,8 @@ from worker.config import AlertSettings, Config
 from worker.errors import AccountNeedsPractitioner
 from worker.model import CalendarChanges
 from worker.notices.templates import TemplateLibrary
-from worker.pipeline.alerts import ALERT_KINDS, describe_routes, sample_alert
+from worker.pipeline.alert_samples import sample_alert
+from worker.pipeline.alerts import ALERT_KINDS, describe_routes
 from worker.pipeline.calendar import MemoryCalendar
 from worker.pipeline.cycle import Mailroom
 from worker.pipeline.sender import Delivery, MemorySender, Outcome

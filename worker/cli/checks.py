@@ -24,7 +24,8 @@ from worker.errors import FairWarningError
 from worker.notices.languages import language_problems
 from worker.notices.preview import sample_message
 from worker.notices.templates import KINDS, TemplateLibrary
-from worker.pipeline.alerts import ALERT_KINDS, sample_alert
+from worker.pipeline.alert_samples import sample_alert
+from worker.pipeline.alerts import ALERT_KINDS
 from worker.private_files import is_encrypted, secret_key, tokens_dir
 from worker.wiring import (
     alert_password_path,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -167,20 +168,28 @@ def raise_alerts(
     db: Connection,
     config: Config,
     account: str,
-    routes: list[AlertRoute],
+    routes: Callable[[], list[AlertRoute]],
     templates: TemplateLibrary,
     now: datetime,
 ) -> list[str]:
-    """Send the alerts not sent before; returns the keys sent. Never raises for one alert."""
+    """Send the alerts not sent before; returns the keys sent. Never raises for one alert.
+
+    `routes` is asked only when an alert is due: choosing them reads every account's state,
+    which on every account's every cycle would grow with the square of the accounts.
+    """
     if not config.alerts.enabled:
         return []
     with transaction(db):
         current = conditions(db, config, account, now)
         _forget_cleared(db, account, current)
+        due = [alert for alert in current if _due(db, alert, now)]
+    if not due:
+        return []
+    chosen = routes()
     return [
         alert.key
-        for alert in current
-        if _deliver_once(db, config, account, routes, templates, alert, now)
+        for alert in due
+        if _deliver_once(db, config, account, chosen, templates, alert, now)
     ]
 
 
@@ -193,6 +202,15 @@ def _forget_cleared(db: Connection, account: str, current: list[Alert]) -> None:
     ).fetchall():
         if row["key"] not in keys:
             db.execute("DELETE FROM alerts WHERE key = ?", (row["key"],))
+
+
+def _due(db: Connection, alert: Alert, now: datetime) -> bool:
+    """Whether the alert was never tried, or is undelivered and due a retry (as `_claim`)."""
+    row = db.execute("SELECT state, at FROM alerts WHERE key = ?", (alert.key,)).fetchone()
+    return row is None or (
+        row["state"] == "undelivered"
+        and datetime.fromisoformat(row["at"]) + RETRY_UNDELIVERED <= now
+    )
 
 
 def _claim(db: Connection, account: str, alert: Alert, now: datetime) -> str | None:
@@ -338,57 +356,3 @@ def describe_routes(config: Config) -> tuple[str, str]:
             "[alerts.via] route (an SMTP relay, a webhook or sendmail; see the README)"
         )
     return route, ""
-
-
-def sample_alert(kind: str, config: Config) -> dict[str, Any]:
-    """Realistic variables for `fairwarning check` to render every alert template with."""
-    base = {"account": "main", "practitioner_name": config.practitioner.name}
-    samples: dict[str, dict[str, Any]] = {
-        "alert_reauth": {
-            "reason": "Google refused the stored token (invalid_grant)",
-            "command": "fairwarning auth google --account main --client-secrets secret.json",
-        },
-        "alert_unknown": {
-            "ref": "FW-3F2A9C1B7D10",
-            "case_id": 12,
-            "client_email": "sam@example.org",
-            "session_title": "Coaching session",
-            "notice_kind": "reminder",
-            "detail": "the connection dropped after the message was handed over",
-        },
-        "alert_rejected": {
-            "ref": "FW-3F2A9C1B7D10",
-            "case_id": 12,
-            "client_email": "sam@example.org",
-            "session_title": "Coaching session",
-            "notice_kind": "reminder",
-            "detail": "550 5.1.1 the email account that you tried to reach does not exist",
-        },
-        "alert_database": {
-            "detail": "the state database /var/lib/fairwarning/fairwarning.sqlite3 is read-only "
-            "for user fairwarning; fix: chown/chmod the database and its -wal and -shm files"
-        },
-        "alert_paused": {"until": "2026-11-24 09:00", "reason": "daily sending limit reached"},
-        "alert_digest": {
-            "cases": [
-                {
-                    "id": 7,
-                    "client": "priya@example.org",
-                    "session": "Coaching session",
-                    "reasons": ["their note mentions 'hospital', which may be an emergency"],
-                    "link": console_link(config, "/review/7"),
-                }
-            ],
-            "suggestions": [
-                {
-                    "client": "sam@example.org",
-                    "reasons": [
-                        "consider ending the working relationship: 3 forfeits in the last 365 days",
-                        "forfeit: 'Coaching session' on 2026-10-06 09:00 UTC, cancelled "
-                        "2026-10-06 07:10 UTC (case 4)",
-                    ],
-                }
-            ],
-        },
-    }
-    return {**base, **samples[kind]}

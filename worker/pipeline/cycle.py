@@ -206,7 +206,10 @@ class Worker:
             self.config.policy,
         )
         report.sent = deliver_due(post, self.clock())
-        routes = self.alert_routes(room, own_allowed=not ticket.paused)
+
+        def routes() -> list[AlertRoute]:
+            return self.alert_routes(room, own_allowed=not ticket.paused)
+
         report.alerts = raise_alerts(
             self.db, self.config, room.name, routes, self.templates, self.clock()
         )
@@ -220,15 +223,13 @@ class Worker:
         """
         now = self.clock()
         routes = [self.alert_relay] if self.alert_relay is not None else []
-        with transaction(self.db):
-            states = {r.name: sync_state.account_state(self.db, r.name) for r in self.mailrooms}
+        states = sync_state.account_states(self.db)  # one query, not one per account
+        paused = {n for n, s in states.items() if s.sync_paused(now) or s.sending_paused(now)}
         for other in self.mailrooms:
-            state = states[other.name]
-            if other.name != room.name and not (
-                state.sync_paused(now) or state.sending_paused(now)
-            ):
+            if other.name != room.name and other.name not in paused:
                 routes.append(AlertRoute(f"account {other.name}'s mailbox", other.sender))
-        if own_allowed and not states[room.name].sending_paused(now):
+        own = states.get(room.name)  # absent: never polled, so never paused
+        if own_allowed and (own is None or not own.sending_paused(now)):
             routes.append(AlertRoute(f"account {room.name}'s own mailbox", room.sender))
         return routes
 

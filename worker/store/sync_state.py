@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from worker.model import Fact, Session
 from worker.store.codec import session_from_json, session_to_json
-from worker.store.connection import Connection
+from worker.store.connection import Connection, Row
 from worker.store.db import from_utc_text, utc_text
 
 
@@ -35,8 +35,17 @@ class AccountState:
 def account_state(db: Connection, name: str) -> AccountState:
     db.execute("INSERT INTO accounts (name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
     row = db.execute("SELECT * FROM accounts WHERE name = ?", (name,)).fetchone()
+    return _state(row)
+
+
+def account_states(db: Connection) -> dict[str, AccountState]:
+    """Every stored account's state, by name, in one query (an account never seen is absent)."""
+    return {row["name"]: _state(row) for row in db.execute("SELECT * FROM accounts")}
+
+
+def _state(row: Row) -> AccountState:
     return AccountState(
-        name=name,
+        name=row["name"],
         cursor=row["cursor"],
         baselined=bool(row["baselined"]),
         last_success_at=_maybe_time(row["last_success_at"]),
