@@ -26,7 +26,7 @@ from worker.pipeline.delivery import Post, Sent, deliver_due
 from worker.pipeline.pollers import Polled, Pollers, poll_here
 from worker.pipeline.sender import Sender
 from worker.pipeline.sync import SyncReport, file_changes
-from worker.store import outbox, sync_state
+from worker.store import leases, outbox, sync_state
 from worker.store.audit import audit
 from worker.store.connection import DATABASE_ERRORS, Connection
 from worker.store.db import transaction
@@ -103,6 +103,9 @@ class Worker:
         self.clock = clock
         self.alert_relay = alert_relay
         self.pollers = pollers
+        # The name of this worker's account leases, when several share a PostgreSQL database
+        # (worker/service/leased.py); None when it is the only one.
+        self.holder: str | None = None
         self._pool: Pollers | None = None
 
     def pool(self, *, ready: Callable[[], None] | None = None) -> Pollers:
@@ -165,7 +168,9 @@ class Worker:
         now = self.clock()
         drafts = self.config.policy.mode == "drafts"
         detail = outbox.INTERRUPTED_DRAFT if drafts else outbox.INTERRUPTED
-        report.interrupted = outbox.recover_interrupted(self.db, room.name, now, detail)
+        report.interrupted = outbox.recover_interrupted(
+            self.db, room.name, now, detail, holder=self.holder
+        )
         with transaction(self.db):
             state = sync_state.account_state(self.db, room.name)
         paused = state.sync_paused(now)
@@ -180,6 +185,12 @@ class Worker:
         `polled` is None for an account that was paused when its step began.
         """
         room, report, now = ticket.room, ticket.report, ticket.now
+        if self.holder is not None and not self._still_held(room.name):
+            report.error = (
+                f"account {room.name} was taken over by another worker while this one was "
+                "polling it (its lease ran out); that worker files and sends for it now"
+            )
+            return report
         try:
             if polled is not None:
                 report.sync = file_changes(self.desk(room.name, now), polled.outcome())
@@ -231,6 +242,10 @@ class Worker:
         if own_allowed and not states[room.name].sending_paused(now):
             routes.append(AlertRoute(f"account {room.name}'s own mailbox", room.sender))
         return routes
+
+    def _still_held(self, account: str) -> bool:
+        assert self.holder is not None
+        return leases.holds(self.db, self.holder, account, self.clock())
 
     def _note(self, account: str, event: str, detail: str) -> None:
         with transaction(self.db):
