@@ -232,7 +232,7 @@ class Worker:
         now = self.clock()
         routes = [self.alert_relay] if self.alert_relay is not None else []
         with transaction(self.db):
-            states = {r.name: sync_state.account_state(self.db, r.name) for r in self.mailrooms}
+            states = sync_state.account_states(self.db, [r.name for r in self.mailrooms])
         for other in self.mailrooms:
             state = states[other.name]
             if other.name != room.name and not (
