@@ -126,13 +126,14 @@ class Worker:
     def desk(self, account: str, now: datetime) -> Desk:
         return open_desk(self.config, self.db, account, self.directory, now)
 
-    def cycle(self) -> list[AccountReport]:
-        """One pass over every account, in the configured order."""
+    def cycle(self, rooms: list[Mailroom] | None = None) -> list[AccountReport]:
+        """One pass over every account (or over `rooms`), in the configured order."""
+        rooms = self.mailrooms if rooms is None else rooms
         if self.pollers <= 1:
-            return [self.cycle_account(room) for room in self.mailrooms]
+            return [self.cycle_account(room) for room in rooms]
         pool = self.pool()
         reports: dict[str, AccountReport] = {}
-        waiting = deque(self.mailrooms)
+        waiting = deque(rooms)
         tickets: dict[str, Ticket] = {}
         try:
             while waiting or tickets:
@@ -153,7 +154,7 @@ class Worker:
         except BaseException:
             pool.abandon()  # e.g. a database fault: the next cycle polls those accounts again
             raise
-        return [reports[room.name] for room in self.mailrooms]
+        return [reports[room.name] for room in rooms]
 
     def cycle_account(self, room: Mailroom) -> AccountReport:
         """One account's whole step on this thread: begin, poll, finish."""

@@ -19,9 +19,10 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from worker.config import Config
+from worker.pipeline.cycle import Mailroom, Worker
 from worker.service.pacing import wait_after
 from worker.store import leases
 from worker.store.connection import DATABASE_ERRORS, Connection
@@ -66,13 +67,21 @@ class LeasedSchedule:
         self._enrol(now)
         self._heartbeat.start()
 
-    def take(self, now: datetime, most: int) -> list[str]:
-        """Claim up to `most` due accounts, earliest first; they are held until recorded."""
+    def take(self, now: datetime, most: int, *, due_or_not: bool = False) -> list[str]:
+        """Claim up to `most` due accounts, earliest first; they are held until recorded.
+        `due_or_not` claims every free account (`run --once`: one pass over all of them)."""
         if not self._enrol(now):
             return []
+        due_by = datetime.max.replace(tzinfo=UTC) if due_or_not else now
         try:
             claimed = leases.claim(
-                self._database(), self.holder, self._accounts, now, length=self.lease, most=most
+                self._database(),
+                self.holder,
+                self._accounts,
+                now,
+                length=self.lease,
+                most=most,
+                due_by=due_by,
             )
         except DATABASE_ERRORS as exc:
             self._trouble("claim accounts", exc)
@@ -229,3 +238,16 @@ def leased_schedule(config: Config, clock: Callable[[], datetime]) -> LeasedSche
         connect=connection,
         clock=clock,
     )
+
+
+def free_rooms(worker: Worker, shared: LeasedSchedule | None, now: datetime) -> list[Mailroom]:
+    """For `run --once`: every account; on a shared database, those no other worker holds."""
+    if shared is None:
+        return worker.mailrooms
+    names = [room.name for room in worker.mailrooms]
+    shared.start(names, now)
+    free = shared.take(now, len(names), due_or_not=True)
+    worker.holder = shared.holder
+    if len(free) < len(names):
+        log.info("%d account(s) left to the workers polling them", len(names) - len(free))
+    return [room for room in worker.mailrooms if room.name in free]

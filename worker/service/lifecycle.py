@@ -32,7 +32,7 @@ from worker.errors import DatabaseFault, FairWarningError, Recoverable
 from worker.pipeline.cycle import AccountReport, Ticket, Worker
 from worker.pipeline.pollers import Polled, Pollers
 from worker.service.guard import Guard, close_database, fault_path, heartbeat_path
-from worker.service.leased import LeasedSchedule, leased_schedule
+from worker.service.leased import LeasedSchedule, free_rooms, leased_schedule
 from worker.service.pacing import LONGEST_BACKOFF, Schedule
 from worker.store.connection import DATABASE_ERRORS
 from worker.store.db import check_writable, postgres_url
@@ -111,9 +111,11 @@ def _once(config: Config, clock: Callable[[], datetime], show: Show | None) -> l
     except DatabaseFault as fault:
         guard.failed(None, fault, clock())
         raise
+    shared = leased_schedule(config, clock) if postgres_url(config.state) else None
+    reports: list[AccountReport] = []
     try:
         try:
-            reports = worker.cycle()
+            reports = worker.cycle(free_rooms(worker, shared, clock()))
             check_writable(worker.db)
         except DATABASE_ERRORS as exc:
             raise guard.failed(worker, exc, clock()) from exc
@@ -121,6 +123,10 @@ def _once(config: Config, clock: Callable[[], datetime], show: Show | None) -> l
         guard.beat(clock())
     finally:
         worker.close_pool()
+        if shared is not None:
+            for report in reports:
+                shared.record(report.account, not report.error, clock())
+            shared.close()
         close_database(worker.db)
     if show is not None:
         show(reports, True)

@@ -58,11 +58,12 @@ def claim(
     *,
     length: timedelta,
     most: int,
+    due_by: datetime | None = None,
 ) -> list[Lease]:
-    """Up to `most` of `accounts` that are due and free (or whose lease expired), earliest
-    first, now held by `holder` until `now + length`. Rows other workers are claiming at
-    this moment are skipped, not waited for; rows of accounts not in `accounts` (no longer
-    configured) are never taken."""
+    """Up to `most` of `accounts` that are due by `due_by` (default `now`) and free (or whose
+    lease expired), earliest first, now held by `holder` until `now + length`. Rows other
+    workers are claiming at this moment are skipped, not waited for; rows of accounts not in
+    `accounts` (no longer configured) are never taken."""
     if most <= 0 or not accounts:
         return []
     now_text = stamp(now)
@@ -72,7 +73,7 @@ def claim(
         " AND (holder IS NULL OR expires_at < ?)"
         " ORDER BY next_due, account LIMIT ? FOR UPDATE SKIP LOCKED)"
         " RETURNING account, next_due, failures",
-        (holder, stamp(now + length), list(accounts), now_text, now_text, most),
+        (holder, stamp(now + length), list(accounts), stamp(due_by or now), now_text, most),
     ).fetchall()
     ordered = sorted(rows, key=lambda row: (row["next_due"], row["account"]))
     return [Lease(str(row["account"]), int(row["failures"])) for row in ordered]

@@ -1,0 +1,112 @@
+"""The service's shared schedule on a real PostgreSQL: claimed, renewed while a poll is slow,
+released with the next due time; `run --once` leaves alone what another worker holds."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.practice import config_for
+from worker.config.state import StateSettings
+from worker.service.leased import LeasedSchedule
+from worker.service.lifecycle import run
+from worker.store import leases
+from worker.store.connection import Connection
+from worker.store.db import open_database
+from worker.store.postgres import connect
+
+INTERVAL = timedelta(seconds=60)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def db(tmp_path: Path, postgres_url: str) -> Iterator[Connection]:
+    connection = open_database(tmp_path / "state", StateSettings(database=postgres_url))
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def schedule(db: Connection, postgres_url: str) -> Iterator[LeasedSchedule]:
+    shared = LeasedSchedule(
+        interval=INTERVAL,
+        lease=timedelta(seconds=1),
+        connect=lambda: connect(postgres_url),
+        clock=_now,
+        rng=random.Random(3),
+    )
+    shared.start(["anna", "ben"], _now())
+    try:
+        yield shared
+    finally:
+        shared.close()
+
+
+def test_a_lease_outlives_a_poll_far_longer_than_itself(
+    db: Connection, schedule: LeasedSchedule
+) -> None:
+    assert schedule.take(_now(), 1) == ["anna"]
+    time.sleep(2.5)  # a slow poll: two and a half leases
+    assert leases.holds(db, schedule.holder, "anna", _now())
+    assert leases.claim(db, "other:1:x", ["anna"], _now(), length=INTERVAL, most=1) == []
+
+
+def test_a_step_done_releases_the_account_until_its_next_interval(
+    db: Connection, schedule: LeasedSchedule
+) -> None:
+    now = _now()
+    assert schedule.take(now, 5) == ["anna", "ben"]
+    next_due = schedule.record("anna", True, now)
+    assert INTERVAL * 0.9 <= next_due - now <= INTERVAL * 1.1
+    assert schedule.take(_now(), 5) == []
+    assert schedule.held() == ["ben"]
+    _, due = schedule.next_due()
+    assert due <= _now() + timedelta(seconds=1), "ben's lease runs out first"
+    schedule.again("ben", _now())
+    assert leases.claim(db, "other:1:x", ["ben"], _now(), length=INTERVAL, most=1)
+
+
+def test_failures_back_off_for_whichever_worker_takes_the_account_next(
+    db: Connection, schedule: LeasedSchedule
+) -> None:
+    now = _now()
+    schedule.take(now, 1)
+    next_due = schedule.record("anna", False, now)
+    assert next_due - now >= INTERVAL * 2 * 0.9
+    [lease] = leases.claim(db, "other:1:x", ["anna"], next_due, length=INTERVAL, most=1)
+    assert lease.failures == 1
+
+
+def test_a_clean_stop_leaves_no_lease_held(db: Connection, schedule: LeasedSchedule) -> None:
+    schedule.take(_now(), 5)
+    schedule.close()
+    row = db.execute("SELECT COUNT(*) FROM account_leases WHERE holder IS NOT NULL").fetchone()
+    assert row[0] == 0
+
+
+def test_run_once_leaves_an_account_another_worker_holds_alone(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    config = config_for(tmp_path, postgres_url)
+    db = open_database(config.state_dir, config.state)
+    try:
+        leases.enrol(db, ["main"], _now())
+        leases.claim(db, "other:1:x", ["main"], _now(), length=timedelta(minutes=5), most=1)
+        assert run(config, once=True, clock=_now, show=None) == []
+        leases.release(db, "other:1:x", "main", next_due=_now() + INTERVAL, failures=0)
+        [report] = run(config, once=True, clock=_now, show=None)
+        assert (report.account, report.error) == ("main", "")
+        held = db.execute("SELECT holder FROM account_leases").fetchone()[0]
+        assert held is None, "released again after the cycle"
+    finally:
+        db.close()
