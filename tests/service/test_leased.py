@@ -13,11 +13,14 @@ import pytest
 
 from tests.practice import config_for
 from worker.config.state import StateSettings
+from worker.errors import StateError
+from worker.service.health import worker_running
 from worker.service.leased import LeasedSchedule
 from worker.service.lifecycle import run
 from worker.store import leases
 from worker.store.connection import Connection
 from worker.store.db import open_database
+from worker.store.lock import only_worker
 from worker.store.postgres import connect
 
 INTERVAL = timedelta(seconds=60)
@@ -110,3 +113,14 @@ def test_run_once_leaves_an_account_another_worker_holds_alone(
         assert held is None, "released again after the cycle"
     finally:
         db.close()
+
+
+def test_workers_on_postgresql_share_a_state_directory_and_status_sees_them(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    with only_worker(state, shared=True), only_worker(state, shared=True):
+        assert worker_running(state) is True
+        with pytest.raises(StateError, match="already running"), only_worker(state):
+            pass  # a worker on the SQLite file there is kept out
+    assert worker_running(state) is False

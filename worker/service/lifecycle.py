@@ -95,10 +95,7 @@ def run(
     Returns the reports of the last cycle (for `once`) or of the last step. With `once`, a
     state database fault is raised as one `DatabaseFault` (and recorded for `status`).
     """
-    if not once and postgres_url(config.state) is not None:
-        config.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return _serve(config, clock, show, config_path)  # shared: leases instead of the flock
-    with only_worker(config.state_dir):
+    with only_worker(config.state_dir, shared=postgres_url(config.state) is not None):
         if once:
             return _once(config, clock, show)
         return _serve(config, clock, show, config_path)
