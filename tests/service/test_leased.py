@@ -24,6 +24,7 @@ from worker.store.lock import only_worker
 from worker.store.postgres import connect
 
 INTERVAL = timedelta(seconds=60)
+LEASE = timedelta(seconds=2)  # renewed every 0.67 s: a stall of over a second still keeps it
 
 
 def _now() -> datetime:
@@ -43,7 +44,7 @@ def db(tmp_path: Path, postgres_url: str) -> Iterator[Connection]:
 def schedule(db: Connection, postgres_url: str) -> Iterator[LeasedSchedule]:
     shared = LeasedSchedule(
         interval=INTERVAL,
-        lease=timedelta(seconds=1),
+        lease=LEASE,
         connect=lambda: connect(postgres_url),
         clock=_now,
         rng=random.Random(3),
@@ -59,7 +60,7 @@ def test_a_lease_outlives_a_poll_far_longer_than_itself(
     db: Connection, schedule: LeasedSchedule
 ) -> None:
     assert schedule.take(_now(), 1) == ["anna"]
-    time.sleep(2.5)  # a slow poll: two and a half leases
+    time.sleep(2.5 * LEASE.total_seconds())  # a slow poll
     assert leases.holds(db, schedule.holder, "anna", _now())
     assert leases.claim(db, "other:1:x", ["anna"], _now(), length=INTERVAL, most=1) == []
 
@@ -74,7 +75,7 @@ def test_a_step_done_releases_the_account_until_its_next_interval(
     assert schedule.take(_now(), 5) == []
     assert schedule.held() == ["ben"]
     _, due = schedule.next_due()
-    assert due <= _now() + timedelta(seconds=1), "ben's lease runs out first"
+    assert due <= _now() + LEASE, "ben's lease runs out first"
     schedule.again("ben", _now())
     assert leases.claim(db, "other:1:x", ["ben"], _now(), length=INTERVAL, most=1)
 

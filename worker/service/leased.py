@@ -58,7 +58,7 @@ class LeasedSchedule:
         self._held: set[str] = set()
         self._lock = threading.Lock()  # `_held` is read by the heartbeat
         self._complaint = ""
-        self._heartbeat = _Heartbeat(self)
+        self._heartbeat = _Heartbeat(self.holder, lease, connect, clock, self.held)
 
     def start(self, accounts: list[str], now: datetime) -> None:
         """Watch these accounts (the configured ones); starts the heartbeat the first time."""
@@ -181,8 +181,19 @@ class LeasedSchedule:
 class _Heartbeat:
     """Renews the schedule's leases every third of a lease, on a connection of its own."""
 
-    def __init__(self, schedule: LeasedSchedule) -> None:
-        self.schedule = schedule
+    def __init__(
+        self,
+        holder: str,
+        lease: timedelta,
+        connect: Callable[[], Connection],
+        clock: Callable[[], datetime],
+        held: Callable[[], list[str]],
+    ) -> None:
+        self.holder = holder
+        self.lease = lease
+        self.connect = connect
+        self.clock = clock
+        self.held = held
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -198,16 +209,15 @@ class _Heartbeat:
             self._thread = None
 
     def _beat(self) -> None:
-        schedule = self.schedule
         db: Connection | None = None
         complaint = ""
-        while not self._stopped.wait(schedule.lease.total_seconds() / 3):
-            held = schedule.held()
+        while not self._stopped.wait(self.lease.total_seconds() / 3):
+            held = self.held()
             if not held:
                 continue
             try:
-                db = db or schedule._connect()
-                leases.renew(db, schedule.holder, held, schedule._clock(), length=schedule.lease)
+                db = db or self.connect()
+                leases.renew(db, self.holder, held, self.clock(), length=self.lease)
             except DATABASE_ERRORS as exc:
                 said = f"cannot renew this worker's account leases: {exc}".strip()
                 if said != complaint:
