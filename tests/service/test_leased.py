@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.practice import config_for
+from tests.practice import SAM, Practice, config_for
 from worker.config.state import StateSettings
 from worker.errors import StateError
+from worker.pipeline.pollers import poll_here
 from worker.service.health import worker_running
 from worker.service.leased import LeasedSchedule
 from worker.service.lifecycle import run
@@ -125,3 +126,28 @@ def test_workers_on_postgresql_share_a_state_directory_and_status_sees_them(
         with pytest.raises(StateError, match="already running"), only_worker(state):
             pass  # a worker on the SQLite file there is kept out
     assert worker_running(state) is False
+
+
+def test_a_worker_whose_lease_was_taken_while_it_polled_files_and_sends_nothing(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    practice = Practice(tmp_path, database=postgres_url, policy={"hold": "0m"})
+    try:
+        practice.book("s1", SAM, timedelta(hours=5))
+        practice.baseline()
+        practice.calendar.decline("s1", SAM)
+        worker, now = practice.worker, practice.clock()
+        worker.holder = "slow:1:x"
+        leases.enrol(practice.db, ["main"], now)
+        leases.claim(practice.db, worker.holder, ["main"], now, length=INTERVAL, most=1)
+        ticket = worker.begin(worker.mailrooms[0])
+        practice.clock.advance(2 * INTERVAL)  # the poll overran its lease; another took over
+        later = practice.clock()
+        leases.claim(practice.db, "quick:2:y", ["main"], later, length=INTERVAL, most=1)
+        report = worker.finish(ticket, poll_here("main", practice.calendar, ticket.cursor))
+        assert "taken over by another worker" in report.error
+        assert (report.sync, report.sent) == (None, [])
+        assert practice.query("SELECT * FROM facts") == []
+        assert practice.notices() == []
+    finally:
+        practice.db.close()
