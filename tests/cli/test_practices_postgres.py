@@ -89,3 +89,24 @@ def test_state_copy_with_practice_fills_that_practices_schema(
         public = db.execute("SELECT to_regclass('public.outbox')").fetchone()
     assert copied == [(SAM.client,)]
     assert public == (None,)
+
+
+def test_a_practice_whose_shared_schedule_is_unreadable_is_reported_not_quiet(
+    tmp_path: Path, fairwarning: Run, postgres_url: str
+) -> None:
+    folder = tmp_path / "practices"
+    folder.mkdir()
+    dana = _on_postgres(folder, "dana", postgres_url, fairwarning)
+    eli = _on_postgres(folder, "eli", postgres_url, fairwarning)
+    assert fairwarning("--practices", folder, "run", "--once").returncode == 0
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        db.execute("DROP TABLE practice_dana.account_leases")
+    dana.client_acts(SAM)
+    eli.client_acts(SAM)
+
+    done = fairwarning("--practices", folder, "run", "--once")
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "practice dana" in done.stdout + done.stderr
+    assert "account_leases" in done.stdout + done.stderr
+    assert [c["client_email"] for c in _cases(fairwarning, folder, "eli")] == [SAM.client]

@@ -26,7 +26,7 @@ from worker.pipeline.delivery import Post, Sent, deliver_due
 from worker.pipeline.pollers import Polled, Pollers, poll_here
 from worker.pipeline.sender import Sender
 from worker.pipeline.sync import SyncReport, file_changes
-from worker.store import outbox, sync_state
+from worker.store import leases, outbox, sync_state
 from worker.store.audit import audit
 from worker.store.connection import DATABASE_ERRORS, Connection
 from worker.store.db import transaction
@@ -103,6 +103,9 @@ class Worker:
         self.clock = clock
         self.alert_relay = alert_relay
         self.pollers = pollers
+        # The name of this worker's account leases, when several share a PostgreSQL database
+        # (worker/service/leased.py); None when it is the only one.
+        self.holder: str | None = None
         self._pool: Pollers | None = None
 
     def pool(self, *, ready: Callable[[], None] | None = None) -> Pollers:
@@ -123,13 +126,14 @@ class Worker:
     def desk(self, account: str, now: datetime) -> Desk:
         return open_desk(self.config, self.db, account, self.directory, now)
 
-    def cycle(self) -> list[AccountReport]:
-        """One pass over every account, in the configured order."""
+    def cycle(self, rooms: list[Mailroom] | None = None) -> list[AccountReport]:
+        """One pass over every account (or over `rooms`), in the configured order."""
+        rooms = self.mailrooms if rooms is None else rooms
         if self.pollers <= 1:
-            return [self.cycle_account(room) for room in self.mailrooms]
+            return [self.cycle_account(room) for room in rooms]
         pool = self.pool()
         reports: dict[str, AccountReport] = {}
-        waiting = deque(self.mailrooms)
+        waiting = deque(rooms)
         tickets: dict[str, Ticket] = {}
         try:
             while waiting or tickets:
@@ -150,7 +154,7 @@ class Worker:
         except BaseException:
             pool.abandon()  # e.g. a database fault: the next cycle polls those accounts again
             raise
-        return [reports[room.name] for room in self.mailrooms]
+        return [reports[room.name] for room in rooms]
 
     def cycle_account(self, room: Mailroom) -> AccountReport:
         """One account's whole step on this thread: begin, poll, finish."""
@@ -165,7 +169,9 @@ class Worker:
         now = self.clock()
         drafts = self.config.policy.mode == "drafts"
         detail = outbox.INTERRUPTED_DRAFT if drafts else outbox.INTERRUPTED
-        report.interrupted = outbox.recover_interrupted(self.db, room.name, now, detail)
+        report.interrupted = outbox.recover_interrupted(
+            self.db, room.name, now, detail, holder=self.holder
+        )
         with transaction(self.db):
             state = sync_state.account_state(self.db, room.name)
         paused = state.sync_paused(now)
@@ -180,6 +186,12 @@ class Worker:
         `polled` is None for an account that was paused when its step began.
         """
         room, report, now = ticket.room, ticket.report, ticket.now
+        if self.holder is not None and not self._still_held(room.name):
+            report.error = (
+                f"account {room.name} was taken over by another worker while this one was "
+                "polling it (its lease ran out); that worker files and sends for it now"
+            )
+            return report
         try:
             if polled is not None:
                 report.sync = file_changes(self.desk(room.name, now), polled.outcome())
@@ -232,6 +244,10 @@ class Worker:
         if own_allowed and (own is None or not own.sending_paused(now)):
             routes.append(AlertRoute(f"account {room.name}'s own mailbox", room.sender))
         return routes
+
+    def _still_held(self, account: str) -> bool:
+        assert self.holder is not None
+        return leases.holds(self.db, self.holder, account, self.clock())
 
     def _note(self, account: str, event: str, detail: str) -> None:
         with transaction(self.db):

@@ -123,9 +123,10 @@ def stale_after(interval: timedelta) -> timedelta:
 def worker_running(state_dir: Path) -> bool | None:
     """Whether a worker (the service, or a `run --once` under way) holds the state's lock.
 
-    The lock is tried shared and let go at once (a worker starting in that very microsecond
-    would find it taken and say so; systemd starts the service again); a missing lock file
-    means no worker ever ran. None when the lock cannot be looked at (another user's state).
+    The lock is tried exclusively (workers sharing a PostgreSQL database hold it shared) and
+    let go at once (a worker starting in that very microsecond would find it taken and say
+    so; systemd starts the service again); a missing lock file means no worker ever ran.
+    None when the lock cannot be looked at (another user's state).
     """
     try:
         handle = os.open(state_dir / LOCK, os.O_RDONLY)
@@ -134,7 +135,7 @@ def worker_running(state_dir: Path) -> bool | None:
     except OSError:
         return None
     try:
-        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return True
     except OSError:

@@ -7,6 +7,9 @@
 - SIGHUP reloads the configuration and templates; an invalid new configuration is reported
   and the running one kept.
 - A heartbeat file in the state directory is touched after every step, for monitors.
+- On SQLite one worker owns the state directory (a flock). On PostgreSQL several workers may
+  share the database, and a state directory: the accounts' schedule is then the shared lease
+  table (worker/service/leased.py) instead of this process's `Schedule`.
 - A state database fault (read-only, locked, full, damaged) never crashes the loop: it is
   logged once per condition, written to `<state_dir>/database-fault` for `status`, and the
   database is reopened on every retry (with the account's back-off) until it works again.
@@ -16,13 +19,11 @@
 from __future__ import annotations
 
 import logging
-import random
 import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
@@ -31,22 +32,28 @@ from worker.errors import DatabaseFault, FairWarningError, Recoverable
 from worker.pipeline.cycle import AccountReport, Ticket, Worker
 from worker.pipeline.pollers import Polled, Pollers
 from worker.service.guard import Guard, close_database, fault_path, heartbeat_path
+from worker.service.leased import LeasedSchedule, free_rooms, leased_schedule
+from worker.service.pacing import LONGEST_BACKOFF, Schedule
 from worker.store.connection import DATABASE_ERRORS
-from worker.store.db import check_writable
+from worker.store.db import check_writable, postgres_url
 from worker.store.lock import only_worker
 from worker.wiring import build_worker
 
-__all__ = ["AccountReport", "Signals", "fault_path", "heartbeat_path", "run"]
+__all__ = [
+    "LONGEST_BACKOFF",
+    "AccountReport",
+    "Schedule",
+    "Signals",
+    "fault_path",
+    "heartbeat_path",
+    "run",
+]
 
 log = logging.getLogger("fairwarning")
 # The state database is unusable: a fault already put into words, or a driver's own error.
 STATE_FAILURES: tuple[type[Exception], ...] = (DatabaseFault, *DATABASE_ERRORS)
 Show = Callable[[list[AccountReport], bool], None]
 Load = Callable[[Path], tuple[Config, list[str]]]
-
-JITTER = 0.1
-LONGEST_BACKOFF = timedelta(hours=1)
-IN_FLIGHT = datetime.max.replace(tzinfo=UTC)  # "due" of an account whose poll is running
 
 
 class _Signals:
@@ -75,38 +82,7 @@ class _Signals:
 
 
 Signals = _Signals
-
-
-@dataclass
-class Schedule:
-    """When each account is next due, and how often in a row it has failed."""
-
-    interval: timedelta
-    rng: random.Random = field(default_factory=random.Random)
-    due: dict[str, datetime] = field(default_factory=dict)
-    failures: dict[str, int] = field(default_factory=dict)
-
-    def start(self, accounts: list[str], now: datetime) -> None:
-        self.due = {name: self.due.get(name, now) for name in accounts}
-
-    def next_due(self) -> tuple[str, datetime]:
-        return min(self.due.items(), key=lambda item: item[1])
-
-    def take(self, now: datetime, most: int) -> list[str]:
-        """Up to `most` accounts due by `now`, earliest first, marked as being polled."""
-        due = sorted((at, name) for name, at in self.due.items() if at <= now)[:most]
-        for _, name in due:
-            self.due[name] = IN_FLIGHT
-        return [name for _, name in due]
-
-    def record(self, account: str, ok: bool, now: datetime) -> datetime:
-        """Schedule the account's next poll after a success or a failure."""
-        failures = 0 if ok else self.failures.get(account, 0) + 1
-        self.failures[account] = failures
-        wait = self.interval if ok else min(self.interval * 2**failures, LONGEST_BACKOFF)
-        wait *= 1 + self.rng.uniform(-JITTER, JITTER)
-        self.due[account] = now + wait
-        return self.due[account]
+Plan = Schedule | LeasedSchedule
 
 
 def run(
@@ -126,7 +102,7 @@ def run(
     `signals` given means someone else installed the handlers and sets its flags (a practice
     served beside others); `load` rereads `config_path` on SIGHUP.
     """
-    with only_worker(config.state_dir):
+    with only_worker(config.state_dir, shared=postgres_url(config.state) is not None):
         if once:
             return _once(config, clock, show)
         return _serve(config, clock, show, config_path, signals, load)
@@ -139,9 +115,11 @@ def _once(config: Config, clock: Callable[[], datetime], show: Show | None) -> l
     except DatabaseFault as fault:
         guard.failed(None, fault, clock())
         raise
+    shared = leased_schedule(config, clock) if postgres_url(config.state) else None
+    reports: list[AccountReport] = []
     try:
         try:
-            reports = worker.cycle()
+            reports = worker.cycle(free_rooms(worker, shared, clock()))
             check_writable(worker.db)
         except DATABASE_ERRORS as exc:
             raise guard.failed(worker, exc, clock()) from exc
@@ -149,6 +127,10 @@ def _once(config: Config, clock: Callable[[], datetime], show: Show | None) -> l
         guard.beat(clock())
     finally:
         worker.close_pool()
+        if shared is not None:
+            for report in reports:
+                shared.record(report.account, not report.error, clock())
+            shared.close()
         close_database(worker.db)
     if show is not None:
         show(reports, True)
@@ -168,11 +150,11 @@ def _serve(
         signals.install()
     guard = Guard(config, clock=clock)
     worker = _start(config, clock, signals, guard)
-    schedule = Schedule(config.poll_interval)
     reports: list[AccountReport] = []
     if worker is None:
         log.info("stopped")
         return reports
+    schedule = _plan(config, worker, clock)
     schedule.start([room.name for room in worker.mailrooms], clock())
     log.info("watching %d account(s) every %s", len(worker.mailrooms), config.poll_interval)
     rounds = _Rounds(worker, schedule, clock, guard, signals)
@@ -182,6 +164,7 @@ def _serve(
                 signals.reload = False
                 rounds.drain(show)  # polls in flight are filed by the worker that sent them
                 worker, config = _reload(worker, config, config_path, clock, load)
+                worker.holder = schedule.holder if isinstance(schedule, LeasedSchedule) else None
                 rounds.worker = worker
                 schedule.interval = config.poll_interval
                 schedule.start([room.name for room in worker.mailrooms], clock())
@@ -195,25 +178,40 @@ def _serve(
                     show(reports, False)
     finally:
         worker.close_pool()  # polls still running wrote nothing: the next start polls again
+        if isinstance(schedule, LeasedSchedule):
+            schedule.close()  # those accounts are due at once for the other workers
         close_database(worker.db)
     log.info("stopped")
     return reports
 
 
+def _plan(config: Config, worker: Worker, clock: Callable[[], datetime]) -> Plan:
+    """The SQLite worker's own schedule, or on PostgreSQL the leases it shares with others."""
+    if postgres_url(config.state) is None:
+        return Schedule(config.poll_interval)
+    schedule = leased_schedule(config, clock)
+    worker.holder = schedule.holder
+    log.info("sharing the accounts with other workers as %s", schedule.holder)
+    return schedule
+
+
 def _sequential_turn(
     worker: Worker,
-    schedule: Schedule,
+    schedule: Plan,
     clock: Callable[[], datetime],
     guard: Guard,
     signals: _Signals,
 ) -> list[AccountReport]:
     """With one poller: the next due account's whole step, or a wait until it is due."""
-    name, due = schedule.next_due()
-    wait = (due - clock()).total_seconds()
-    if wait > 0:
-        signals.wake.wait(wait)
-        signals.wake.clear()
+    taken = schedule.take(clock(), 1)
+    if not taken:
+        _, due = schedule.next_due()
+        wait = (due - clock()).total_seconds()
+        if wait > 0:
+            signals.wake.wait(wait)
+            signals.wake.clear()
         return []
+    name = taken[0]
     room = next(r for r in worker.mailrooms if r.name == name)
 
     def step() -> AccountReport:
@@ -232,7 +230,7 @@ class _Rounds:
     def __init__(
         self,
         worker: Worker,
-        schedule: Schedule,
+        schedule: Plan,
         clock: Callable[[], datetime],
         guard: Guard,
         signals: _Signals,
@@ -266,7 +264,7 @@ class _Rounds:
             if show is not None and reports:
                 show(reports, False)
         for name in self.tickets:  # none should be left; if any are, they are simply due
-            self.schedule.due[name] = self.clock()
+            self.schedule.again(name, self.clock())
         self.tickets.clear()
 
     def _due(self, pool: Pollers) -> list[str]:
@@ -347,7 +345,7 @@ def _start(
 def _attempt(
     worker: Worker,
     name: str,
-    schedule: Schedule,
+    schedule: Plan,
     clock: Callable[[], datetime],
     guard: Guard,
     work: Callable[[], AccountReport | None],

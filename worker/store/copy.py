@@ -32,6 +32,7 @@ TABLES = (
     "alerts",
     "clients_seen",
     "package_entries",
+    "account_leases",  # empty on SQLite; the workers on PostgreSQL fill it
 )
 SELF_REFERENCES = {"decisions": "joined_to"}  # filled in once every row of the table is there
 BATCH = 5000

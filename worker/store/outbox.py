@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from worker.store import leases
 from worker.store.connection import Connection, Row
 from worker.store.db import from_utc_text, transaction, utc_text
 
@@ -260,10 +261,21 @@ INTERRUPTED_DRAFT = (
 
 
 def recover_interrupted(
-    db: Connection, account: str, now: datetime, detail: str = INTERRUPTED
+    db: Connection,
+    account: str,
+    now: datetime,
+    detail: str = INTERRUPTED,
+    *,
+    holder: str | None = None,
 ) -> list[str]:
-    """Rows left in `sending` by a crash become `unknown`; their refs are returned."""
+    """Rows left in `sending` by a crash become `unknown`; their refs are returned.
+
+    With several workers (`holder` names this one's leases), only an account whose lease this
+    worker holds: a row another live worker is sending is not interrupted.
+    """
     with transaction(db):
+        if holder is not None and not leases.holds(db, holder, account, now, keep=True):
+            return []
         refs = [
             str(r["ref"])
             for r in db.execute(
