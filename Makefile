@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 test: lint typecheck unit
 
-# A benchmark, not a test: results go into docs/benchmarks.md (about 5 minutes).
+# A benchmark, not a test: results go into docs/benchmarks.md (about 15 minutes).
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

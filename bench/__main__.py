@@ -5,7 +5,8 @@ poller is measured against it, then the worker (baseline, idle passes, detection
 the service loop). Then 100 calendars are polled with Google's response time simulated, and
 one calendar of 10,000 events is synced for the first time, and last the requests per idle
 CalDAV poll are counted by a real Radicale (bench/caldav.py), one pass over 1,000 calendars at
-100 ms per answer is timed with a pool of pollers and with one (bench/pollers.py), and the
+100 ms per answer is timed with a pool of pollers and with one (bench/pollers.py), three
+workers share 3,000 calendars on PostgreSQL (bench/fleet.py), and the
 console's pages are timed over a practice of 10,000 cases (bench/console.py). The tables are
 printed and the results sections of docs/benchmarks.md are rewritten.
 """
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import caldav, console, pollers, report
+from bench import caldav, console, fleet, pollers, report
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = ROOT / "docs" / "benchmarks.md"
@@ -185,6 +186,9 @@ def main() -> None:
     pool = pollers.run(lambda text: _say(began, text))
     print(pool)
     pollers.write(DOCUMENT, pool)
+    shared = fleet.run(lambda text: _say(began, text))
+    print(shared)
+    fleet.write(DOCUMENT, shared)
     with tempfile.TemporaryDirectory(prefix="fairwarning-bench-") as folder:
         console.main(Path(folder), lambda text: _say(began, text), measured)
     print(f"results written to {DOCUMENT.relative_to(ROOT)}")
@@ -196,7 +200,7 @@ How light and how quick the worker is on a small VPS, measured against a local f
 Reproduce with:
 
 ```sh
-make bench        # .venv/bin/python -m bench; under 10 minutes on 2 cores
+make bench        # .venv/bin/python -m bench; about 15 minutes on 2 cores
 ```
 
 The results section below is rewritten by every run; the rest of this file is kept.

@@ -416,6 +416,11 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.fake = fake
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client stopped mid-request (a worker told to stop): nothing to report."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class Control:
     """The driver's side of the controls: a JSON POST to the fake's `/bench/...` paths."""

@@ -98,8 +98,11 @@ def measure(control: Control, work: Callable[[], list[str]]) -> Span:
     )
 
 
-def practice(state: Path, url: str, calendars: list[str], interval: timedelta) -> Config:
-    """A configuration with one Google account per calendar, and their token files.
+def practice(
+    state: Path, url: str, calendars: list[str], interval: timedelta, *, tokens: bool = True
+) -> Config:
+    """A configuration with one Google account per calendar, and (with `tokens`) their token
+    files.
 
     The access tokens are already expired, so each account's first poll also refreshes its
     token at the fake's token endpoint.
@@ -125,6 +128,8 @@ def practice(state: Path, url: str, calendars: list[str], interval: timedelta) -
             "poll_interval": f"{int(interval.total_seconds())}s",
         }
     )
+    if not tokens:
+        return config
     expired = rfc3339(datetime.now(UTC) - timedelta(hours=1))
     for account in config.accounts:
         grant = {
