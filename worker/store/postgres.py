@@ -32,9 +32,9 @@ from psycopg.pq import TransactionStatus
 from worker.config.state import practice_schema
 from worker.errors import StateError
 
-# The one lock every writing transaction takes, like SQLite's database-wide write lock.
-# Several workers (issue 15) will claim accounts with row locks (FOR UPDATE SKIP LOCKED on
-# `accounts`) through this same connection, and take this lock only for what stays global.
+# The lock every writing transaction of one state takes, like SQLite's database-wide write
+# lock (with the schema as its second key). Workers claim accounts by row locks on the lease
+# table (worker/store/leases.py), not by this lock.
 WRITE_LOCK = 0x46575354  # "FWST"
 CONNECT_TIMEOUT = 10  # seconds
 _NULL_TEST = re.compile(r"\?(\s+IS\s+NULL)", re.IGNORECASE)
@@ -124,9 +124,14 @@ class PgConnection:
 
     def begin_writing(self) -> None:
         """BEGIN, then wait for the write lock: one writing transaction at a time, as with
-        SQLite's BEGIN IMMEDIATE, so a write never meets a snapshot another has changed."""
+        SQLite's BEGIN IMMEDIATE, so a write never meets a snapshot another has changed.
+
+        The lock is the state's own: keyed by the schema, so practices sharing a database
+        (each in its schema, sharing no row) never wait for one another's writes."""
         self.raw.execute("BEGIN")
-        self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        self.raw.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (WRITE_LOCK,)
+        )
 
     def close(self) -> None:
         self.raw.close()
