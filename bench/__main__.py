@@ -183,10 +183,11 @@ def main() -> None:
     calendars = caldav.markdown(caldav.run(), measured)
     print(calendars)
     caldav.write(DOCUMENT, calendars)
-    pool = pollers.run(lambda text: _say(began, text))
+    single, _ = pollers.figures(lambda text: _say(began, text))
+    pool = pollers.markdown(single, pollers.DELAY, measured)
     print(pool)
     pollers.write(DOCUMENT, pool)
-    shared = fleet.run(lambda text: _say(began, text))
+    shared = fleet.run(lambda text: _say(began, text), single=single)
     print(shared)
     fleet.write(DOCUMENT, shared)
     with tempfile.TemporaryDirectory(prefix="fairwarning-bench-") as folder:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import requests
 
+from bench import report
 from connectors.caldav.credentials import save_login
 from connectors.caldav.http import Login
 from worker.config import Config
@@ -34,7 +35,6 @@ from worker.wiring import build_worker, caldav_login_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench:caldav:begin -->", "<!-- bench:caldav:end -->"
 USER, PASSWORD = "dana@riveracoaching.example", "bench-app-password"
 CLIENT = "sam@example.org"
 CALENDARS, SESSIONS, IDLE_PASSES = 20, 5, 10
@@ -215,15 +215,7 @@ def markdown(results: list[Result], measured: str) -> str:
 
 
 def write(document: Path, results: str) -> None:
-    """Replace the text between the caldav markers; add the section after the results."""
-    text = document.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        heading = "### Requests per idle CalDAV poll"
-        anchor = "<!-- bench:results:end -->\n"
-        text = text.replace(anchor, f"{anchor}\n{heading}\n\n{BEGIN}\n{END}\n", 1)
-    head, _, rest = text.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    document.write_text(f"{head}{BEGIN}\n{results}{END}{tail}", encoding="utf-8")
+    report.write_section(document, "caldav", "### Requests per idle CalDAV poll", results)
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from typing import Any
 
 import psycopg
 
+from bench import report
 from bench.fake import Control, calendar_id
 from bench.probe import percentile, practice, utc_now
 from tests.servers.postgres import start_postgres, stop_postgres
@@ -42,7 +43,6 @@ from worker.service.lifecycle import run as serve
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench:fleet:begin -->", "<!-- bench:fleet:end -->"
 WORKERS = 3
 CALENDARS = 3000
 DELAY = 0.1
@@ -254,7 +254,7 @@ def measure(shape: argparse.Namespace, say: Callable[[str], object]) -> dict[str
     return {"shape": vars(shape), "first": first, "idle": quiet, "detection": found}
 
 
-def markdown(raw: dict[str, Any], measured: str) -> str:
+def markdown(raw: dict[str, Any], measured: str, single: dict[str, Any] | None = None) -> str:
     quiet, found, shape = raw["idle"], raw["detection"], raw["shape"]
     interval = shape["interval"]
     polls = max(quiet["polls"], 1)
@@ -280,6 +280,7 @@ def markdown(raw: dict[str, Any], measured: str) -> str:
         f"| detection p50 / p95 / max ({found['queued']} of {found['declines']} declines "
         f"queued) | {found['p50']:.1f} / {found['p95']:.1f} / {found['max']:.1f} s |",
         "",
+        *_beside(raw, single),
         "The statements asked most often per account poll:",
         "",
         "| calls per poll | statement |",
@@ -296,6 +297,31 @@ def markdown(raw: dict[str, Any], measured: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _beside(raw: dict[str, Any], single: dict[str, Any] | None) -> list[str]:
+    """Per worker, the fleet next to one worker on SQLite (bench.pollers, same run)."""
+    if single is None:
+        return ["(One worker on SQLite: see the pollers section above.)", ""]
+    quiet, shape = raw["idle"], raw["shape"]
+    pool = single["pool"]
+    n = single["calendars"]
+    one_cpu = sum(p["cpu"] for p in pool) / len(pool)
+    one_requests = sum(p["calendar"] for p in pool) / (len(pool) * n)
+    share = [100 * c / quiet["window"] for c in quiet["cpu"]]
+    polls_per_worker = quiet["polls"] / shape["workers"] / (quiet["window"] / shape["interval"])
+    return [
+        "Beside one worker on SQLite, measured in the same run (bench.pollers):",
+        "",
+        "| per worker, idle, 60 s interval | calendars | CPU | requests / poll |",
+        "|---|---:|---:|---:|",
+        f"| one worker, SQLite | {n:,} | {100 * one_cpu / 60:.1f} % of a core | "
+        f"{one_requests:.2f} |",
+        f"| one of {shape['workers']} workers, PostgreSQL | about {polls_per_worker:,.0f} | "
+        f"{sum(share) / len(share):.1f} % of a core (mean) | "
+        f"{quiet['calendar_requests'] / max(quiet['polls'], 1):.2f} |",
+        "",
+    ]
+
+
 def _one_line(query: str, most: int = 90) -> str:
     text = " ".join(query.split()).replace("|", "\\|").replace("`", "'")
     return text if len(text) <= most else text[: most - 1] + "…"
@@ -307,22 +333,19 @@ def _target(what: str, value: float, limit: float, unit: str) -> str:
 
 
 def write(document: Path, section: str) -> None:
-    """Replace the text between the fleet markers; add the section after the results."""
-    text = document.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        heading = "### Several workers on PostgreSQL"
-        anchor = "<!-- bench:results:end -->\n"
-        text = text.replace(anchor, f"{anchor}\n{heading}\n\n{BEGIN}\n{END}\n", 1)
-    head, _, rest = text.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    document.write_text(f"{head}{BEGIN}\n{section}{END}{tail}", encoding="utf-8")
+    report.write_section(document, "fleet", "### Several workers on PostgreSQL", section)
 
 
-def run(say: Callable[[str], object] = print, argv: list[str] | None = None) -> str:
+def run(
+    say: Callable[[str], object] = print,
+    argv: list[str] | None = None,
+    single: dict[str, Any] | None = None,
+) -> str:
+    """The section; `single` is bench.pollers' one worker on SQLite, shown beside the fleet."""
     from bench.__main__ import revision
 
     measured = revision()
-    return markdown(measure(_shape().parse_args(argv or []), say), measured)
+    return markdown(measure(_shape().parse_args(argv or []), say), measured, single)
 
 
 def _shape(prog: str = "python -m bench.fleet") -> argparse.ArgumentParser:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import report
 from bench.fake import Control, calendar_id
 from bench.probe import measure, passes, practice, rss_mb, utc_now
 from worker.config import WorkerSettings
@@ -28,7 +29,6 @@ from worker.wiring import build_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- bench:pollers:begin -->", "<!-- bench:pollers:end -->"
 CALENDARS = 1000
 DELAY = 0.1
 POLLERS = 8
@@ -106,19 +106,19 @@ def _target(what: str, value: float, limit: float, unit: str) -> str:
 
 
 def write(document: Path, section: str) -> None:
-    """Replace the text between the pollers markers; add the section after the results."""
-    text = document.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        heading = "### A pool of pollers at Google's response time"
-        anchor = "<!-- bench:results:end -->\n"
-        text = text.replace(anchor, f"{anchor}\n{heading}\n\n{BEGIN}\n{END}\n", 1)
-    head, _, rest = text.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    document.write_text(f"{head}{BEGIN}\n{section}{END}{tail}", encoding="utf-8")
+    report.write_section(
+        document, "pollers", "### A pool of pollers at Google's response time", section
+    )
 
 
 def run(say: Callable[[str], object] = print) -> str:
     """Run the measurement against its own fake, in a fresh process, and return the section."""
+    raw, measured = figures(say)
+    return markdown(raw, DELAY, measured)
+
+
+def figures(say: Callable[[str], object] = print) -> tuple[dict[str, Any], str]:
+    """The probe's figures, and the commit they were measured on."""
     from bench.__main__ import _environment, fake_google, revision
 
     measured = revision()
@@ -134,7 +134,7 @@ def run(say: Callable[[str], object] = print) -> str:
     if done.returncode != 0:
         raise SystemExit(f"the pollers probe failed:\n{done.stderr[-3000:]}")
     raw: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return markdown(raw, DELAY, measured)
+    return raw, measured
 
 
 def main(argv: list[str]) -> None:

@@ -354,3 +354,16 @@ def write(document: Path, results: str, template: str) -> None:
     head, _, rest = text.partition(BEGIN)
     _, _, tail = rest.partition(END)
     document.write_text(f"{head}{BEGIN}\n{results}{END}{tail}", encoding="utf-8")
+
+
+def write_section(document: Path, marker: str, heading: str, section: str) -> None:
+    """Replace the text between `<!-- bench:MARKER:begin/end -->`; a document without them
+    gets the section, under `heading`, after the main results."""
+    begin, end = f"<!-- bench:{marker}:begin -->", f"<!-- bench:{marker}:end -->"
+    text = document.read_text(encoding="utf-8")
+    if begin not in text or end not in text:
+        anchor = f"{END}\n"
+        text = text.replace(anchor, f"{anchor}\n{heading}\n\n{begin}\n{end}\n", 1)
+    head, _, rest = text.partition(begin)
+    _, _, tail = rest.partition(end)
+    document.write_text(f"{head}{begin}\n{section}{end}{tail}", encoding="utf-8")
