@@ -134,7 +134,7 @@ def idle(fleet: Fleet, control: Control, window: float) -> dict[str, Any]:
     fleet.query("SELECT pg_stat_statements_reset()")
     control("/bench/stats/reset")
     cpu_before = fleet.cpu_seconds()
-    time.sleep(window)
+    gaps = poll_gaps(fleet, window)
     fleet.alive()
     cpu = [after - before for before, after in zip(cpu_before, fleet.cpu_seconds(), strict=True)]
     served = control("/bench/stats")
@@ -150,8 +150,29 @@ def idle(fleet: Fleet, control: Control, window: float) -> dict[str, Any]:
         "token_requests": served["token"],
         "statements": sum(calls for _, calls in statements),
         "busiest": sorted(statements, key=lambda s: -s[1])[:5],
+        "gap_p50": percentile(gaps, 0.50),
+        "gap_p95": percentile(gaps, 0.95),
+        "gap_max": max(gaps, default=float("nan")),
         "cpu": cpu,
     }
+
+
+def poll_gaps(fleet: Fleet, window: float) -> list[float]:
+    """For `window` seconds, every second: each account's last successful poll; returns the
+    seconds between one poll of an account and its next, as seen in that time."""
+    last: dict[str, datetime] = {}
+    gaps: list[float] = []
+    ends = time.monotonic() + window
+    while time.monotonic() < ends:
+        for name, polled in fleet.query("SELECT name, last_success_at FROM accounts"):
+            at = datetime.fromisoformat(polled) if polled else None
+            if at is None:
+                continue
+            if name in last and at > last[name]:
+                gaps.append((at - last[name]).total_seconds())
+            last[name] = at
+        time.sleep(1.0)
+    return gaps
 
 
 def detection(
@@ -247,7 +268,10 @@ def measure(shape: argparse.Namespace, say: Callable[[str], object]) -> dict[str
                 10 * interval,
                 fleet,
             )
-            say(f"first polls done in {first:.0f} s; idle polling for {2 * interval} s")
+            # The first polls (full syncs, token refreshes) bunch up; one interval spreads them.
+            say(f"first polls done in {first:.0f} s; settling for {interval} s")
+            time.sleep(interval)
+            say(f"idle polling for {2 * interval} s")
             quiet = idle(fleet, control, 2.0 * interval)
             say("declines at random moments: detection")
             found = detection(fleet, control, shape.declines, 2.0 * interval, interval)
@@ -276,6 +300,8 @@ def markdown(raw: dict[str, Any], measured: str, single: dict[str, Any] | None =
         f"| calendar requests per idle poll | {requests:.2f} |",
         f"| token refreshes in the idle window | {quiet['token_requests']:,} |",
         f"| database round-trips per account poll | {statements:.1f} |",
+        f"| seconds between two polls of an account, p50 / p95 / max | {quiet['gap_p50']:.1f} / "
+        f"{quiet['gap_p95']:.1f} / {quiet['gap_max']:.1f} |",
         "| CPU per worker | " + ", ".join(f"{s:.1f} %" for s in shares) + " of a core |",
         f"| detection p50 / p95 / max ({found['queued']} of {found['declines']} declines "
         f"queued) | {found['p50']:.1f} / {found['p95']:.1f} / {found['max']:.1f} s |",

@@ -1,7 +1,7 @@
 """The service loop: each account on its own schedule until asked to stop.
 
-- Each account is polled every `poll_interval` (with a little jitter so many accounts do
-  not stampede); one whose cycle fails backs off exponentially, never delaying the others.
+- Each account is polled every `poll_interval` (up to 10 % sooner so many accounts do not
+  stampede); one whose cycle fails backs off exponentially, never delaying the others.
 - The first SIGTERM or SIGINT lets the current account's step finish, then exits 0; a second
   stops at once. Stopping mid-send is safe: `sending` is committed first and becomes `unknown`.
 - SIGHUP reloads the configuration and templates; an invalid new configuration is reported

@@ -10,7 +10,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-JITTER = 0.1  # many accounts polled at one moment spread apart instead of stampeding
+# Many accounts polled at one moment spread apart instead of stampeding. Only ever earlier:
+# a calendar is looked at within `poll_interval` of its last look, which is what detection
+# time is promised against (jitter both ways let one in ten polls come up to 10 % late).
+JITTER = 0.1
 LONGEST_BACKOFF = timedelta(hours=1)
 IN_FLIGHT = datetime.max.replace(tzinfo=UTC)  # "due" of an account whose poll is running
 
@@ -18,7 +21,7 @@ IN_FLIGHT = datetime.max.replace(tzinfo=UTC)  # "due" of an account whose poll i
 def wait_after(interval: timedelta, failures: int, rng: random.Random) -> timedelta:
     """The interval after a success; after `failures` in a row, doubling up to an hour."""
     wait = interval if not failures else min(interval * 2**failures, LONGEST_BACKOFF)
-    return wait * (1 + rng.uniform(-JITTER, JITTER))
+    return wait * (1 - rng.uniform(0, JITTER))
 
 
 @dataclass
