@@ -326,7 +326,7 @@ def markdown(raw: dict[str, Any], measured: str, single: dict[str, Any] | None =
 def _beside(raw: dict[str, Any], single: dict[str, Any] | None) -> list[str]:
     """Per worker, the fleet next to one worker on SQLite (bench.pollers, same run)."""
     if single is None:
-        return ["(One worker on SQLite: see the pollers section above.)", ""]
+        return ["(One worker on SQLite: the pool of pollers in the section above.)", ""]
     quiet, shape = raw["idle"], raw["shape"]
     pool = single["pool"]
     n = single["calendars"]
