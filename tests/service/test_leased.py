@@ -3,7 +3,10 @@ released with the next due time; `run --once` leaves alone what another worker h
 
 from __future__ import annotations
 
+import fcntl
+import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -151,3 +154,16 @@ def test_a_worker_whose_lease_was_taken_while_it_polled_files_and_sends_nothing(
         assert practice.notices() == []
     finally:
         practice.db.close()
+
+
+def test_a_worker_starting_while_status_looks_at_the_lock_still_starts(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    with only_worker(state, shared=True):
+        pass  # the lock file exists, as after any earlier run
+    looking = os.open(state / "worker.lock", os.O_RDONLY)
+    fcntl.flock(looking, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what `status` does, for an instant
+    threading.Timer(0.15, os.close, (looking,)).start()
+
+    with only_worker(state, shared=True):
+        assert worker_running(state)

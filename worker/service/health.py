@@ -124,8 +124,8 @@ def worker_running(state_dir: Path) -> bool | None:
     """Whether a worker (the service, or a `run --once` under way) holds the state's lock.
 
     The lock is tried exclusively (workers sharing a PostgreSQL database hold it shared) and
-    let go at once (a worker starting in that very microsecond would find it taken and say
-    so; systemd starts the service again); a missing lock file means no worker ever ran.
+    let go at once (a worker starting in that very instant tries again a moment later); a
+    missing lock file means no worker ever ran.
     None when the lock cannot be looked at (another user's state).
     """
     try:
