@@ -8,19 +8,21 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.practice import SAM, Practice, config_for
 from worker.config.state import StateSettings
 from worker.errors import StateError
 from worker.pipeline.pollers import poll_here
+from worker.service.guard import fault_path
 from worker.service.health import worker_running
 from worker.service.leased import LeasedSchedule
-from worker.service.lifecycle import run
+from worker.service.lifecycle import Signals, run
 from worker.store import leases
 from worker.store.connection import Connection
 from worker.store.db import open_database
@@ -167,3 +169,39 @@ def test_a_worker_starting_while_status_looks_at_the_lock_still_starts(tmp_path:
 
     with only_worker(state, shared=True):
         assert worker_running(state)
+
+
+def test_a_shared_schedule_that_cannot_be_read_is_a_fault_status_shows_until_it_works(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    config = config_for(tmp_path, postgres_url)
+    fault = fault_path(config.state_dir)
+    assert run(config, once=True, clock=_now, show=None)  # the tables exist
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("ALTER TABLE account_leases RENAME TO account_leases_away")
+        signals = Signals()
+        serving = threading.Thread(
+            target=run,
+            args=(config,),
+            kwargs={"once": False, "clock": _now, "show": None, "signals": signals},
+        )
+        serving.start()
+        try:
+            assert _eventually(fault.exists), "polling nothing must not look like quiet"
+            assert "account_leases" in fault.read_text()
+            admin.execute("ALTER TABLE account_leases_away RENAME TO account_leases")
+            assert _eventually(lambda: not fault.exists()), "cleared once it works again"
+        finally:
+            signals.stop = True
+            signals.wake.set()
+            serving.join(timeout=30)
+    assert not serving.is_alive()
+
+
+def _eventually(done: Callable[[], bool], within: float = 20.0) -> bool:
+    ends = time.monotonic() + within
+    while time.monotonic() < ends:
+        if done():
+            return True
+        time.sleep(0.1)
+    return False

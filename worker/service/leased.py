@@ -22,8 +22,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from worker.config import Config
-from worker.errors import StateError
+from worker.errors import DatabaseFault, StateError
 from worker.pipeline.cycle import Mailroom, Worker
+from worker.service.guard import Guard
 from worker.service.pacing import wait_after
 from worker.store import leases
 from worker.store.connection import DATABASE_ERRORS, Connection
@@ -31,6 +32,8 @@ from worker.store.postgres import connect
 
 log = logging.getLogger("fairwarning")
 
+SHARED = "schedule"  # the kind of fault of a shared schedule that cannot be read
+RETRY_TROUBLE = timedelta(seconds=5)
 SHORTEST_WAIT = timedelta(milliseconds=50)  # a due account claimed by another a moment ago
 
 
@@ -59,6 +62,7 @@ class LeasedSchedule:
         self._held: set[str] = set()
         self._lock = threading.Lock()  # `_held` is read by the heartbeat
         self._complaint = ""
+        self.noticed: Callable[[str], None] | None = None  # told as it starts or stops failing
         self._heartbeat = _Heartbeat(self.holder, lease, connect, clock, self.held)
 
     def start(self, accounts: list[str], now: datetime) -> None:
@@ -115,6 +119,8 @@ class LeasedSchedule:
         except DATABASE_ERRORS as exc:
             self._trouble("read the schedule", exc)
             free = None
+        if self._complaint:  # try a failing schedule again soon, not an interval later
+            return "", now + min(self.interval, RETRY_TROUBLE)
         if free is not None:
             at = max(min(free, at), now + SHORTEST_WAIT)
         return "", at
@@ -170,9 +176,11 @@ class LeasedSchedule:
 
     def _trouble(self, doing: str, exc: Exception) -> None:
         said = f"cannot {doing} in the shared schedule: {exc}".strip()
-        if said != self._complaint:
+        changed, self._complaint = said != self._complaint, said
+        if changed and self.noticed is not None:
+            self.noticed(said)
+        elif changed:
             log.error("%s", said)
-        self._complaint = said
         if self._db is not None:
             with contextlib.suppress(*DATABASE_ERRORS):
                 self._db.close()
@@ -181,7 +189,9 @@ class LeasedSchedule:
     def _fine(self) -> None:
         if self._complaint:
             log.info("the shared schedule works again")
-        self._complaint = ""
+            self._complaint = ""
+            if self.noticed is not None:
+                self.noticed("")
 
 
 class _Heartbeat:
@@ -270,3 +280,19 @@ def free_rooms(worker: Worker, shared: LeasedSchedule | None, now: datetime) -> 
     if len(free) < len(names):
         log.info("%d account(s) left to the workers polling them", len(names) - len(free))
     return [room for room in worker.mailrooms if room.name in free]
+
+
+def noticing(
+    worker: Callable[[], Worker], guard: Guard, clock: Callable[[], datetime]
+) -> Callable[[str], None]:
+    """What a shared schedule tells as it starts or stops failing. One that cannot be read
+    polls nothing: say so where `status` and the practitioner's alerts look, as for any
+    state database fault, and clear it once it works."""
+
+    def noticed(problem: str) -> None:
+        if problem:
+            guard.failed(worker(), DatabaseFault(problem, kind=SHARED), clock())
+        elif guard.fault is not None and guard.fault.kind == SHARED:
+            guard.recovered()
+
+    return noticed

@@ -32,7 +32,7 @@ from worker.errors import DatabaseFault, FairWarningError, Recoverable
 from worker.pipeline.cycle import AccountReport, Ticket, Worker
 from worker.pipeline.pollers import Polled, Pollers
 from worker.service.guard import Guard, close_database, fault_path, heartbeat_path
-from worker.service.leased import LeasedSchedule, free_rooms, leased_schedule
+from worker.service.leased import LeasedSchedule, free_rooms, leased_schedule, noticing
 from worker.service.pacing import LONGEST_BACKOFF, Schedule
 from worker.store.connection import DATABASE_ERRORS
 from worker.store.db import check_writable, postgres_url
@@ -158,6 +158,8 @@ def _serve(
     schedule.start([room.name for room in worker.mailrooms], clock())
     log.info("watching %d account(s) every %s", len(worker.mailrooms), config.poll_interval)
     rounds = _Rounds(worker, schedule, clock, guard, signals)
+    if isinstance(schedule, LeasedSchedule):
+        schedule.noticed = noticing(lambda: rounds.worker, guard, clock)
     try:
         while not signals.stop:
             if signals.reload:
