@@ -33,8 +33,12 @@ class AccountState:
 
 
 def account_state(db: Connection, name: str) -> AccountState:
-    db.execute("INSERT INTO accounts (name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
+    """The account's row, made the first time it is asked for (one statement after that:
+    every step reads it several times)."""
     row = db.execute("SELECT * FROM accounts WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        db.execute("INSERT INTO accounts (name) VALUES (?) ON CONFLICT DO NOTHING", (name,))
+        row = db.execute("SELECT * FROM accounts WHERE name = ?", (name,)).fetchone()
     return _state(row)
 
 
