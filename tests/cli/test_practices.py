@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.cli.folder import add_practice
-from tests.cli.practice import LUCIA, SAM, Run, runner
+from tests.cli.practice import LUCIA, SAM, Practice, Run, runner
 from tests.cli.test_state_faults import assert_really_read_only, unprivileged
 
 
@@ -66,11 +66,7 @@ def test_every_good_practice_well_exits_0(tmp_path: Path, fairwarning: Run) -> N
 def test_practice_picks_one_file_for_any_command(
     tmp_path: Path, env: dict[str, str], fairwarning: Run
 ) -> None:
-    folder = _folder(tmp_path)
-    now = datetime.now(UTC)
-    dana = add_practice(folder, "dana", now, fairwarning)
-    eli = add_practice(folder, "eli", now, fairwarning)
-    assert fairwarning("--practices", folder, "run", "--once").returncode == 0
+    folder, dana, eli = _dana_and_eli(tmp_path, fairwarning)
     dana.client_acts(SAM)
 
     done = fairwarning("--practices", folder, "--practice", "dana", "run", "--once")
@@ -138,11 +134,7 @@ def test_status_over_the_folder_names_each_practice_and_why_one_is_skipped(
 def test_a_practice_whose_state_cannot_be_written_never_stops_the_other(
     tmp_path: Path, env: dict[str, str], fairwarning: Run
 ) -> None:
-    folder = _folder(tmp_path)
-    now = datetime.now(UTC)
-    dana = add_practice(folder, "dana", now, fairwarning)
-    eli = add_practice(folder, "eli", now, fairwarning)
-    assert fairwarning("--practices", folder, "run", "--once").returncode == 0
+    folder, dana, eli = _dana_and_eli(tmp_path, fairwarning)
     dana.database.chmod(0o400)
     assert_really_read_only(dana.database)
     dana.client_acts(SAM)
@@ -156,3 +148,13 @@ def test_a_practice_whose_state_cannot_be_written_never_stops_the_other(
     assert dana.notices() == {}
     (to_sam,) = eli.notices().values()
     assert to_sam["To"].addresses[0].addr_spec == SAM.client
+
+
+def _dana_and_eli(tmp_path: Path, fairwarning: Run) -> tuple[Path, Practice, Practice]:
+    """A folder of two practices that have each run once."""
+    folder = _folder(tmp_path)
+    now = datetime.now(UTC)
+    dana = add_practice(folder, "dana", now, fairwarning)
+    eli = add_practice(folder, "eli", now, fairwarning)
+    assert fairwarning("--practices", folder, "run", "--once").returncode == 0
+    return folder, dana, eli
