@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tests.cli.folder import add_practice, fix
 from tests.cli.practice import FAIRWARNING, SAM, environment, runner
 from tests.cli.test_state_faults import assert_really_read_only, unprivileged
+from worker.config import Config
+from worker.service.practices import Deployment
 
 FAST = 'poll_interval = "1s"\n'
 
@@ -124,3 +129,19 @@ def test_a_practice_whose_database_cannot_open_never_stops_the_served_others(
     assert dana.notices() == {}
     messages = [json.loads(line)["message"] for line in err.splitlines() if line.startswith("{")]
     assert any(m.startswith("practice dana: ") and "read-only" in m for m in messages), messages
+
+
+def test_a_practices_folder_gone_while_serving_is_logged_not_a_crash(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    deployment = Deployment(tmp_path / "gone", clock=lambda: datetime.now(UTC), show_for=_quiet)
+
+    with caplog.at_level(logging.ERROR, logger="fairwarning"):
+        deployment.look()  # what SIGHUP does
+
+    assert deployment.served == {}
+    assert f"cannot read the practices: no practices folder at {tmp_path / 'gone'}" in caplog.text
+
+
+def _quiet(name: str, config: Config) -> None:
+    return None

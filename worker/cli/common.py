@@ -15,8 +15,8 @@ from typing import NoReturn
 import click
 
 from worker.cli.reports import Reader
-from worker.config import Config, load_config
-from worker.config.folder import load_practice
+from worker.config import Config
+from worker.config.folder import loader
 from worker.config.state import PRACTICE_RULE
 from worker.errors import FairWarningError
 from worker.store.connection import DATABASE_ERRORS, Connection
@@ -91,7 +91,7 @@ def load_warned(ctx: click.Context) -> tuple[Config, list[str]]:
     path: Path = ctx.obj["config_path"]
     practice: str | None = ctx.obj.get("practice")
     try:
-        config, warnings = load_practice(path, practice) if practice else load_config(path)
+        config, warnings = loader(practice)(path)
     except FairWarningError as exc:
         fail(exc)
     for warning in warnings:

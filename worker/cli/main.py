@@ -15,7 +15,6 @@ import shlex
 import shutil
 import sys
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 
 import click
@@ -44,7 +43,7 @@ from worker.cli.testsend import test_send
 from worker.cli.web import demo_password
 from worker.cli.web import web as web_group
 from worker.config import Config, default_config_path, json_schema, load_config
-from worker.config.folder import load_practice
+from worker.config.folder import loader
 from worker.errors import FairWarningError
 from worker.notices.courtesy import COURTESY_KINDS
 from worker.notices.preview import render_preview
@@ -151,9 +150,6 @@ def run(ctx: click.Context, once: bool) -> None:
         return
     config = load(ctx)
     show = _cycle_shower(config)
-    load_again = (
-        partial(load_practice, name=ctx.obj["practice"]) if ctx.obj.get("practice") else load_config
-    )
     try:
         reports = lifecycle.run(
             config,
@@ -161,7 +157,7 @@ def run(ctx: click.Context, once: bool) -> None:
             clock=utcnow,
             show=show,
             config_path=ctx.obj["config_path"],
-            load=load_again,
+            load=loader(ctx.obj.get("practice")),
         )
     except FairWarningError as exc:
         fail(exc)

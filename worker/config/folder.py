@@ -7,7 +7,9 @@ problem and skipped: one practice's mistake never stops another. Other files are
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from worker.config.file import Config, load_config
@@ -28,14 +30,17 @@ class PracticeFile:
 
 def practice_files(folder: Path) -> dict[str, Path]:
     """Every well-named practice file in the folder, by practice name (sorted)."""
+    return {p.stem: p for p in _toml_files(folder) if PRACTICE_NAME.fullmatch(p.stem)}
+
+
+def _toml_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise ConfigError(
             f"no practices folder at {folder}: --practices (or FAIRWARNING_PRACTICES) must "
             "name a folder holding one NAME.toml per practice",
             path=str(folder),
         )
-    found = sorted(p for p in folder.glob("*.toml") if p.is_file())
-    return {p.stem: p for p in found if PRACTICE_NAME.fullmatch(p.stem)}
+    return sorted(p for p in folder.glob("*.toml") if p.is_file())
 
 
 def read_folder(folder: Path) -> list[PracticeFile]:
@@ -44,10 +49,9 @@ def read_folder(folder: Path) -> list[PracticeFile]:
     When two practices would share a state directory, the later one (by name) is refused:
     they would take each other's tokens, lock and heartbeat.
     """
-    named = practice_files(folder)
     read: list[PracticeFile] = []
-    for path in sorted(p for p in folder.glob("*.toml") if p.is_file()):
-        if path.stem not in named:
+    for path in _toml_files(folder):
+        if not PRACTICE_NAME.fullmatch(path.stem):
             problem = (
                 f"{path}: '{path.stem}' cannot name a practice (the file's name is the "
                 f"practice's name): use {PRACTICE_RULE}, then .toml"
@@ -61,6 +65,11 @@ def read_folder(folder: Path) -> list[PracticeFile]:
             continue
         read.append(_unshared(PracticeFile(path.stem, path, config, tuple(warnings)), read))
     return read
+
+
+def loader(practice: str | None) -> Callable[[Path], tuple[Config, list[str]]]:
+    """How a command reads its configuration file: as that practice's, or as a lone one."""
+    return partial(load_practice, name=practice) if practice else load_config
 
 
 def load_practice(path: Path, name: str) -> tuple[Config, list[str]]:

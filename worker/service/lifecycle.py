@@ -56,7 +56,7 @@ Show = Callable[[list[AccountReport], bool], None]
 Load = Callable[[Path], tuple[Config, list[str]]]
 
 
-class _Signals:
+class Signals:
     """What the process has been asked to do, set from signal handlers."""
 
     def __init__(self) -> None:
@@ -81,7 +81,6 @@ class _Signals:
             signal.signal(signal.SIGHUP, self.on_reload)
 
 
-Signals = _Signals
 Plan = Schedule | LeasedSchedule
 
 
@@ -146,7 +145,7 @@ def _serve(
     load: Load = load_config,
 ) -> list[AccountReport]:
     if signals is None:
-        signals = _Signals()
+        signals = Signals()
         signals.install()
     guard = Guard(config, clock=clock)
     worker = _start(config, clock, signals, guard)
@@ -158,15 +157,14 @@ def _serve(
     schedule.start([room.name for room in worker.mailrooms], clock())
     log.info("watching %d account(s) every %s", len(worker.mailrooms), config.poll_interval)
     rounds = _Rounds(worker, schedule, clock, guard, signals)
-    if isinstance(schedule, LeasedSchedule):
-        schedule.noticed = noticing(lambda: rounds.worker, guard, clock)
+    schedule.noticed = noticing(lambda: rounds.worker, guard, clock)
     try:
         while not signals.stop:
             if signals.reload:
                 signals.reload = False
                 rounds.drain(show)  # polls in flight are filed by the worker that sent them
                 worker, config = _reload(worker, config, config_path, clock, load)
-                worker.holder = schedule.holder if isinstance(schedule, LeasedSchedule) else None
+                worker.holder = schedule.holder
                 rounds.worker = worker
                 schedule.interval = config.poll_interval
                 schedule.start([room.name for room in worker.mailrooms], clock())
@@ -180,8 +178,7 @@ def _serve(
                     show(reports, False)
     finally:
         worker.close_pool()  # polls still running wrote nothing: the next start polls again
-        if isinstance(schedule, LeasedSchedule):
-            schedule.close()  # those accounts are due at once for the other workers
+        schedule.close()  # with leases, those accounts are due at once for the other workers
         close_database(worker.db)
     log.info("stopped")
     return reports
@@ -189,11 +186,11 @@ def _serve(
 
 def _plan(config: Config, worker: Worker, clock: Callable[[], datetime]) -> Plan:
     """The SQLite worker's own schedule, or on PostgreSQL the leases it shares with others."""
-    if postgres_url(config.state) is None:
-        return Schedule(config.poll_interval)
-    schedule = leased_schedule(config, clock)
+    schedule: Plan = Schedule(config.poll_interval)
+    if postgres_url(config.state) is not None:
+        schedule = leased_schedule(config, clock)
+        log.info("sharing the accounts with other workers as %s", schedule.holder)
     worker.holder = schedule.holder
-    log.info("sharing the accounts with other workers as %s", schedule.holder)
     return schedule
 
 
@@ -202,7 +199,7 @@ def _sequential_turn(
     schedule: Plan,
     clock: Callable[[], datetime],
     guard: Guard,
-    signals: _Signals,
+    signals: Signals,
 ) -> list[AccountReport]:
     """With one poller: the next due account's whole step, or a wait until it is due."""
     taken = schedule.take(clock(), 1)
@@ -235,7 +232,7 @@ class _Rounds:
         schedule: Plan,
         clock: Callable[[], datetime],
         guard: Guard,
-        signals: _Signals,
+        signals: Signals,
     ) -> None:
         self.worker = worker
         self.schedule = schedule
@@ -324,7 +321,7 @@ def _still_running(account: str) -> Recoverable:
 
 
 def _start(
-    config: Config, clock: Callable[[], datetime], signals: _Signals, guard: Guard
+    config: Config, clock: Callable[[], datetime], signals: Signals, guard: Guard
 ) -> Worker | None:
     """The worker, once its database opens; None if asked to stop while waiting for that."""
     failures = 0

@@ -7,6 +7,7 @@ workers on PostgreSQL share theirs through leases (worker/service/leased.py), pa
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +33,8 @@ class Schedule:
     rng: random.Random = field(default_factory=random.Random)
     due: dict[str, datetime] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
+    holder: str | None = None  # no leases: this worker alone polls these accounts
+    noticed: Callable[[str], None] | None = None  # never called: nothing shared can fail
 
     def start(self, accounts: list[str], now: datetime) -> None:
         self.due = {name: self.due.get(name, now) for name in accounts}
@@ -56,3 +59,6 @@ class Schedule:
     def again(self, account: str, now: datetime) -> None:
         """An account whose step never finished is simply due."""
         self.due[account] = now
+
+    def close(self) -> None:
+        """Nothing to hand back: no other worker shares these accounts."""

@@ -22,12 +22,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 from worker.config import Config
 from worker.config.file import default_state_dir
-from worker.config.folder import PracticeFile, load_practice, read_folder
+from worker.config.folder import PracticeFile, loader, read_folder
 from worker.errors import ConfigError, FairWarningError
 from worker.service import lifecycle
 from worker.service.lifecycle import AccountReport, Show, Signals
@@ -147,7 +146,7 @@ class Deployment:
     def _start(self, name: str, path: Path, config: Config) -> _Served:
         signals = Signals()
         show = self.show_for(name, config)
-        load = partial(load_practice, name=name)
+        load = loader(name)
 
         def serve_practice() -> None:
             try:
