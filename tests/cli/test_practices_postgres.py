@@ -19,6 +19,18 @@ def _on_postgres(folder: Path, name: str, url: str, fairwarning: Run) -> Practic
     return practice
 
 
+def _two_on_postgres(
+    tmp_path: Path, url: str, fairwarning: Run, second: str
+) -> tuple[Path, Practice, Practice]:
+    """A folder of dana and `second` on one PostgreSQL database, each having run once."""
+    folder = tmp_path / "practices"
+    folder.mkdir()
+    dana = _on_postgres(folder, "dana", url, fairwarning)
+    other = _on_postgres(folder, second, url, fairwarning)
+    assert fairwarning("--practices", folder, "run", "--once").returncode == 0
+    return folder, dana, other
+
+
 def _cases(fairwarning: Run, folder: Path, name: str) -> list[dict[str, str]]:
     done = fairwarning("--practices", folder, "--practice", name, "history", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -29,11 +41,7 @@ def _cases(fairwarning: Run, folder: Path, name: str) -> list[dict[str, str]]:
 def test_two_practices_with_the_same_account_and_client_keep_separate_rows(
     tmp_path: Path, fairwarning: Run, postgres_url: str
 ) -> None:
-    folder = tmp_path / "practices"
-    folder.mkdir()
-    dana = _on_postgres(folder, "dana", postgres_url, fairwarning)
-    eli = _on_postgres(folder, "eli-2", postgres_url, fairwarning)
-    assert fairwarning("--practices", folder, "run", "--once").returncode == 0
+    folder, dana, eli = _two_on_postgres(tmp_path, postgres_url, fairwarning, "eli-2")
     dana.client_acts(SAM)
     dana.client_acts(LUCIA)
     eli.client_acts(SAM)
@@ -94,11 +102,7 @@ def test_state_copy_with_practice_fills_that_practices_schema(
 def test_a_practice_whose_shared_schedule_is_unreadable_is_reported_not_quiet(
     tmp_path: Path, fairwarning: Run, postgres_url: str
 ) -> None:
-    folder = tmp_path / "practices"
-    folder.mkdir()
-    dana = _on_postgres(folder, "dana", postgres_url, fairwarning)
-    eli = _on_postgres(folder, "eli", postgres_url, fairwarning)
-    assert fairwarning("--practices", folder, "run", "--once").returncode == 0
+    folder, dana, eli = _two_on_postgres(tmp_path, postgres_url, fairwarning, "eli")
     with psycopg.connect(postgres_url, autocommit=True) as db:
         db.execute("DROP TABLE practice_dana.account_leases")
     dana.client_acts(SAM)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -71,18 +71,12 @@ def test_claims_racing_from_many_connections_share_out_every_account_once(
     setup.close()
     taken: dict[str, list[str]] = {}
 
-    def worker(holder: str) -> None:
-        connection = connect(postgres_url)
-        mine = taken.setdefault(holder, [])
-        while claimed := leases.claim(connection, holder, names, NOW, length=LEASE, most=3):
+    def worker(number: int, connection: Connection) -> None:
+        mine = taken.setdefault(f"w{number}", [])
+        while claimed := leases.claim(connection, f"w{number}", names, NOW, length=LEASE, most=3):
             mine += [lease.account for lease in claimed]
-        connection.close()
 
-    threads = [threading.Thread(target=worker, args=(f"w{n}",)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _at_once(worker, postgres_url)
     everything = [name for mine in taken.values() for name in mine]
     assert sorted(everything) == names
 
@@ -203,27 +197,18 @@ def test_one_notice_is_claimed_for_sending_by_one_worker_only(
     with transaction(db):
         db.execute("UPDATE outbox SET state = 'queued' WHERE ref = ?", (ref,))
     notice_id = db.execute("SELECT id FROM outbox WHERE ref = ?", (ref,)).fetchone()[0]
-    others = [connect(postgres_url) for _ in range(4)]
     won: list[bool] = []
-    threads = [
-        threading.Thread(target=lambda c=c: won.append(outbox.claim(c, notice_id, NOW)))
-        for c in others
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for connection in others:
-        connection.close()
+    _at_once(
+        lambda _, connection: won.append(outbox.claim(connection, notice_id, NOW)), postgres_url
+    )
     assert sorted(won) == [False, False, False, True]
 
 
 def test_a_notice_enqueued_twice_at_once_is_one_row(db: Connection, postgres_url: str) -> None:
     ref = _sending(db, "anna", "s1")
     decision = db.execute("SELECT decision_id FROM outbox WHERE ref = ?", (ref,)).fetchone()[0]
-    others = [connect(postgres_url) for _ in range(4)]
 
-    def enqueue(connection: Connection) -> None:
+    def enqueue(_: int, connection: Connection) -> None:
         with transaction(connection):
             outbox.enqueue(
                 connection,
@@ -240,12 +225,29 @@ def test_a_notice_enqueued_twice_at_once_is_one_row(db: Connection, postgres_url
                 now=NOW,
             )
 
-    threads = [threading.Thread(target=enqueue, args=(c,)) for c in others]
+    _at_once(enqueue, postgres_url)
+    count = db.execute("SELECT COUNT(*) FROM outbox WHERE session_key = 's2'").fetchone()[0]
+    assert count == 1
+
+
+def _at_once(work: Callable[[int, Connection], object], url: str, workers: int = 4) -> None:
+    """`work` on `workers` connections of their own, in threads started together; a failure
+    in any of them fails the test (a thread's exception would otherwise pass unseen)."""
+    connections = [connect(url) for _ in range(workers)]
+    failures: list[BaseException] = []
+
+    def run(number: int) -> None:
+        try:
+            work(number, connections[number])
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    for connection in others:
+    for connection in connections:
         connection.close()
-    count = db.execute("SELECT COUNT(*) FROM outbox WHERE session_key = 's2'").fetchone()[0]
-    assert count == 1
+    if failures:
+        raise failures[0]
