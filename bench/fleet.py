@@ -78,14 +78,13 @@ def worker_main(args: argparse.Namespace) -> None:
 class Fleet:
     """The running workers and what the driver reads from the database."""
 
-    database: str
+    driver: psycopg.Connection[Any]  # the benchmark's own connection, for its readings
     workers: list[subprocess.Popen[bytes]]
     calendars: int
     interval: int
 
     def query(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
-        with psycopg.connect(self.database, autocommit=True) as db:
-            return list(db.execute(sql, params).fetchall())
+        return list(self.driver.execute(sql, params).fetchall())
 
     def count(self, sql: str, *params: object) -> int:
         return int(self.query(sql, *params)[0][0] or 0)
@@ -237,7 +236,8 @@ def fleet_of(database: str, url: str, folder: Path, shape: argparse.Namespace) -
         log = (folder / f"worker{number}.log").open("wb")
         workers.append(subprocess.Popen(command, cwd=ROOT, stderr=log, stdout=log))  # noqa: S603
     try:
-        yield Fleet(database, workers, shape.calendars, shape.interval)
+        with psycopg.connect(database, autocommit=True) as driver:
+            yield Fleet(driver, workers, shape.calendars, shape.interval)
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
